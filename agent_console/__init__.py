@@ -1,0 +1,2 @@
+"""The agent console and supervisor wallboard: pages plus the ``/agent`` and ``/supervisor``
+Socket.IO namespaces."""

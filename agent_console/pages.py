@@ -1,0 +1,40 @@
+"""The console's pages: sign-in, the agent console and the supervisor wallboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from hub.auth import STAFF, SUPERVISORS
+from hub.web import page, public
+
+STATIC = Path(__file__).with_name("static")
+
+
+@public
+async def login_page(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(STATIC / "login.html")
+
+
+@public
+async def root(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPFound("/console")
+
+
+@page(STAFF)
+async def console_page(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(STATIC / "console.html")
+
+
+@page(SUPERVISORS)
+async def supervisor_page(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(STATIC / "supervisor.html")
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/", root)
+    app.router.add_get("/login", login_page)
+    app.router.add_get("/console", console_page)
+    app.router.add_get("/console/supervisor", supervisor_page)
+    app.router.add_static("/console/static", STATIC)

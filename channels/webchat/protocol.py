@@ -1,0 +1,58 @@
+"""Web chat parse/render: visitor event data in, payloads out. Pure.
+
+Everything a visitor sends is checked here and refused whole with a message naming the
+field and the limit; what we send back is built here from hub records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hub.errors import InvalidInput
+from hub.model import AuthorKind, Direction, Message
+from hub.representation import message_json
+from hub.text import optional_text, require_text
+
+NAME_MAX_BYTES = 200
+EMAIL_MAX_BYTES = 320
+DEFAULT_VISITOR_NAME = "Visitor"
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    name: str | None
+    email: str | None
+
+
+def parse_message(data: Any, *, max_bytes: int) -> str:
+    return require_text(data, "body", max_bytes=max_bytes)
+
+
+def parse_profile(data: Any) -> Profile:
+    if not isinstance(data, dict):
+        raise InvalidInput("event data must be an object")
+    name = optional_text(data, "name", max_bytes=NAME_MAX_BYTES)
+    email = optional_text(data, "email", max_bytes=EMAIL_MAX_BYTES)
+    if email is not None:
+        email = email.lower()
+        local, at, domain = email.rpartition("@")
+        if not at or not local or "." not in domain or any(c.isspace() for c in email):
+            raise InvalidInput("email must look like name@example.com")
+    return Profile(name, email)
+
+
+def parse_typing(data: Any) -> bool:
+    if not isinstance(data, dict) or not isinstance(data.get("typing"), bool):
+        raise InvalidInput("typing must be true or false")
+    return bool(data["typing"])
+
+
+def visitor_message(message: Message) -> dict[str, Any]:
+    """A message as the visitor sees it (no internal ids of agents)."""
+    out = message_json(message)
+    if message.author_kind is AuthorKind.CUSTOMER and not message.author_name:
+        out["author_name"] = DEFAULT_VISITOR_NAME
+    if message.direction is Direction.OUTBOUND:
+        out["author_name"] = message.author_name or "Agent"
+    return out

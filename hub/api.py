@@ -1,0 +1,130 @@
+"""The REST API under ``/api/v1`` and ``/healthz``; errors are ``{"error": {code, message}}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from hub.auth import SESSION_COOKIE, STAFF, Authenticator
+from hub.errors import InvalidInput
+from hub.model import Channel, InteractionState
+from hub.openapi import OPENAPI
+from hub.ports import Store
+from hub.representation import customer_record_json, interaction_record_json, user_json
+from hub.web import AUTHENTICATOR, api, current_user, public, read_json
+
+STORE = web.AppKey("store", Store)
+COOKIE_SECURE = web.AppKey("cookie_secure", bool)
+SESSION_TTL_S = web.AppKey("session_ttl_s", int)
+MAX_LIMIT = 500
+
+
+def _int_param(request: web.Request, name: str, *, default: int | None = None) -> int | None:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidInput(f"{name} must be an integer, not {raw!r}") from None
+    if value < 0:
+        raise InvalidInput(f"{name} must not be negative")
+    return value
+
+
+def _enum_param(request: web.Request, name: str, enum: Any) -> Any:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return enum(raw)
+    except ValueError:
+        allowed = ", ".join(e.value for e in enum)
+        raise InvalidInput(f"{name} must be one of {allowed}; got {raw!r}") from None
+
+
+@public
+async def healthz(request: web.Request) -> web.Response:
+    if await request.app[STORE].ping():
+        return web.json_response({"status": "ok"})
+    return web.json_response(
+        {
+            "status": "unavailable",
+            "error": {"code": "unavailable", "message": "database unreachable"},
+        },
+        status=503,
+    )
+
+
+@public
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(OPENAPI)
+
+
+@public
+async def sign_in(request: web.Request) -> web.Response:
+    data = await read_json(request)
+    email, password = data.get("email"), data.get("password")
+    if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
+        raise InvalidInput("email and password are required strings")
+    authenticator: Authenticator = request.app[AUTHENTICATOR]
+    token, user = await authenticator.sign_in(email, password)
+    response = web.json_response({"user": user_json(user)})
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=request.app[SESSION_TTL_S],
+        httponly=True,
+        samesite="Lax",
+        secure=request.app[COOKIE_SECURE] or request.secure,
+        path="/",
+    )
+    return response
+
+
+@public
+async def sign_out(request: web.Request) -> web.Response:
+    await request.app[AUTHENTICATOR].sign_out(request.cookies.get(SESSION_COOKIE))
+    response = web.Response(status=204)
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@api(STAFF)
+async def me(request: web.Request) -> web.Response:
+    return web.json_response({"user": user_json(current_user(request))})
+
+
+@api(STAFF)
+async def get_customer(request: web.Request) -> web.Response:
+    try:
+        customer_id = int(request.match_info["customer_id"])
+    except ValueError:
+        raise InvalidInput("customer_id must be an integer") from None
+    record = await request.app[STORE].customer(customer_id)
+    return web.json_response(customer_record_json(record))
+
+
+@api(STAFF)
+async def list_interactions(request: web.Request) -> web.Response:
+    limit = _int_param(request, "limit", default=100) or 100
+    records = await request.app[STORE].interactions(
+        customer_id=_int_param(request, "customer_id"),
+        state=_enum_param(request, "state", InteractionState),
+        channel=_enum_param(request, "channel", Channel),
+        limit=min(limit, MAX_LIMIT),
+    )
+    return web.json_response(
+        {"interactions": [interaction_record_json(r, with_messages=False) for r in records]}
+    )
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/api/v1/openapi.json", openapi)
+    app.router.add_post("/api/v1/session", sign_in)
+    app.router.add_delete("/api/v1/session", sign_out)
+    app.router.add_get("/api/v1/me", me)
+    app.router.add_get("/api/v1/customers/{customer_id}", get_customer)
+    app.router.add_get("/api/v1/interactions", list_interactions)

@@ -1,0 +1,148 @@
+"""The wiring: the only module that imports every adapter and passes dependencies in."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import socketio
+from aiohttp import web
+
+from agent_console import pages as console_pages
+from agent_console.namespace import AgentNamespace, SupervisorNamespace
+from channels.webchat import transport as webchat
+from hub import api
+from hub.auth import Authenticator
+from hub.bus import InProcessBus
+from hub.config import Settings
+from hub.desk import Desk
+from hub.inbound import Inbound
+from hub.model import Channel
+from hub.ports import Clock
+from hub.storage.migrate import upgrade
+from hub.storage.sql import SqlStore, make_engine
+from hub.web import (
+    AUTHENTICATOR,
+    FRAME_ANCESTORS,
+    access_middleware,
+    errors_middleware,
+    headers_middleware,
+)
+from routing.runner import RouterRunner
+
+log = logging.getLogger(__name__)
+
+VENDOR = Path(__file__).with_name("static") / "vendor"
+SHUTDOWN_TIMEOUT_S = 3.0
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Hub:
+    """The assembled parts, for the CLI and the tests."""
+
+    settings: Settings
+    store: SqlStore
+    bus: InProcessBus
+    router: RouterRunner
+    inbound: Inbound
+    desk: Desk
+    authenticator: Authenticator
+    sio: socketio.AsyncServer
+    app: web.Application
+
+
+HUB = web.AppKey("hub", Hub)
+
+
+def secret_keys(settings: Settings) -> list[str]:
+    key = settings.security.secret_key
+    if key is None or not key.get_secret_value():
+        log.warning(
+            "HUB_SECURITY__SECRET_KEY is not set: using a temporary key, so web-chat visitors "
+            "start new conversations after a restart"
+        )
+        return [secrets.token_urlsafe(32)]
+    return [key.get_secret_value()]
+
+
+def build(settings: Settings, *, clock: Clock = utc_now) -> Hub:
+    store = SqlStore(make_engine(settings.database.url, echo=settings.database.echo))
+    bus = InProcessBus()
+    router = RouterRunner(
+        queues=settings.queue_map(),
+        store=store,
+        bus=bus,
+        clock=clock,
+        capacity=settings.routing.default_capacity,
+    )
+    inbound = Inbound(
+        store=store,
+        bus=bus,
+        router=router,
+        clock=clock,
+        queue_for={Channel.WEBCHAT: settings.webchat.queue},
+    )
+    desk = Desk(
+        store=store,
+        bus=bus,
+        router=router,
+        clock=clock,
+        max_message_bytes=settings.webchat.max_message_bytes,
+    )
+    authenticator = Authenticator(store, clock, session_ttl_s=settings.security.session_ttl_s)
+
+    sio = socketio.AsyncServer(async_mode="aiohttp", logger=False, engineio_logger=False)
+    sio.register_namespace(
+        webchat.ChatNamespace(
+            inbound=inbound,
+            store=store,
+            bus=bus,
+            tokens=webchat.VisitorTokens(
+                secret_keys(settings), settings.webchat.visitor_token_ttl_s
+            ),
+            max_message_bytes=settings.webchat.max_message_bytes,
+        )
+    )
+    sio.register_namespace(AgentNamespace(authenticator=authenticator, desk=desk, bus=bus))
+    sio.register_namespace(
+        SupervisorNamespace(authenticator=authenticator, snapshot=router.snapshot, bus=bus)
+    )
+
+    app = web.Application(middlewares=[headers_middleware, errors_middleware, access_middleware])
+    app[AUTHENTICATOR] = authenticator
+    app[api.STORE] = store
+    app[api.COOKIE_SECURE] = settings.security.cookie_secure
+    app[api.SESSION_TTL_S] = settings.security.session_ttl_s
+    origins = " ".join(settings.webchat.embed_origins)
+    app[FRAME_ANCESTORS] = f"'self' {origins}".strip()
+    sio.attach(app)
+    api.add_routes(app)
+    webchat.add_routes(app)
+    console_pages.add_routes(app)
+    app.router.add_static("/static/vendor", VENDOR)
+
+    hub = Hub(settings, store, bus, router, inbound, desk, authenticator, sio, app)
+    app[HUB] = hub
+
+    async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
+        await upgrade(store.engine)
+        await router.start()
+        log.info("contact-hub ready")
+        yield
+        await router.stop()
+        await store.close()
+
+    async def disconnect_sockets(_app: web.Application) -> None:
+        await sio.shutdown()
+
+    app.cleanup_ctx.append(lifecycle)
+    app.on_shutdown.append(disconnect_sockets)
+    return hub

@@ -1,0 +1,88 @@
+"""Sign-in and sessions: argon2id password hashes, opaque session tokens stored hashed."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Iterable
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from hub.errors import Forbidden, InvalidInput, Unauthorised
+from hub.model import Role, User
+from hub.ports import Clock, Store
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "hub_session"
+MIN_PASSWORD_CHARS = 10
+MAX_PASSWORD_CHARS = 1024
+
+STAFF = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
+SUPERVISORS = frozenset({Role.SUPERVISOR, Role.ADMIN})
+ADMINS = frozenset({Role.ADMIN})
+
+
+def check_password_policy(password: str) -> None:
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise InvalidInput(f"password must be at least {MIN_PASSWORD_CHARS} characters")
+    if len(password) > MAX_PASSWORD_CHARS:
+        raise InvalidInput(f"password must be at most {MAX_PASSWORD_CHARS} characters")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def require_role(user: User | None, roles: Iterable[Role]) -> User:
+    """The signed-in user if their role is one of ``roles``; else Unauthorised / Forbidden."""
+    if user is None:
+        raise Unauthorised("sign in first")
+    if user.role not in frozenset(roles):
+        raise Forbidden(f"the {user.role.value} role may not do this")
+    return user
+
+
+class Authenticator:
+    def __init__(self, store: Store, clock: Clock, *, session_ttl_s: int) -> None:
+        self._store = store
+        self._clock = clock
+        self._ttl = timedelta(seconds=session_ttl_s)
+        self._hasher = PasswordHasher()  # argon2id with the library's current parameters
+        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+
+    def hash_password(self, password: str) -> str:
+        check_password_policy(password)
+        return self._hasher.hash(password)
+
+    async def sign_in(self, email: str, password: str) -> tuple[str, User]:
+        """A new session token for valid credentials; Unauthorised otherwise (same message)."""
+        found = await self._store.user_by_email(email.strip())
+        stored_hash = found[1] if found else self._dummy_hash
+        try:
+            self._hasher.verify(stored_hash, password)
+        except (VerificationError, InvalidHashError):
+            log.info("failed sign-in")
+            raise Unauthorised("wrong email or password") from None
+        if found is None or found[0].disabled:
+            raise Unauthorised("wrong email or password")
+        user = found[0]
+        if self._hasher.check_needs_rehash(stored_hash):
+            await self._store.update_user(user.user_id, password_hash=self._hasher.hash(password))
+        token = secrets.token_urlsafe(32)
+        now = self._clock()
+        await self._store.create_session(token_hash(token), user.user_id, now, now + self._ttl)
+        log.info("user_id=%s signed in", user.user_id)
+        return token, user
+
+    async def user_for(self, token: str | None) -> User | None:
+        if not token or len(token) > 200:
+            return None
+        return await self._store.session_user(token_hash(token), self._clock())
+
+    async def sign_out(self, token: str | None) -> None:
+        if token:
+            await self._store.delete_session(token_hash(token))

@@ -1,0 +1,198 @@
+"""The ``contact-hub`` command: run, demo, migrate, user add."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from aiohttp import web
+
+from hub.app import SHUTDOWN_TIMEOUT_S, build, utc_now
+from hub.auth import Authenticator
+from hub.config import ConfigError, Settings, load_settings
+from hub.demo import seed
+from hub.errors import HubError
+from hub.model import Role
+from hub.storage.migrate import upgrade
+from hub.storage.sql import SqlStore, make_engine
+
+log = logging.getLogger("hub")
+DEFAULT_CONFIG = "config.yaml"
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    path = args.config
+    if path is None and Path(DEFAULT_CONFIG).exists():
+        path = DEFAULT_CONFIG
+    settings = load_settings(path)
+    updates = {}
+    if getattr(args, "host", None):
+        updates["host"] = args.host
+    if getattr(args, "port", None):
+        updates["port"] = args.port
+    if updates:
+        settings = settings.model_copy(update={"http": settings.http.model_copy(update=updates)})
+    return settings
+
+
+def _serve(settings: Settings, banner: str = "") -> None:
+    hub = build(settings)
+    host, port = settings.http.host, settings.http.port
+    base = settings.http.public_url or f"http://{host}:{port}"
+
+    async def announce(_app: web.Application) -> None:
+        print(f"contact-hub listening on {base}", flush=True)
+        if banner:
+            print(banner, flush=True)
+
+    hub.app.on_startup.append(announce)
+    web.run_app(
+        hub.app,
+        host=host,
+        port=port,
+        print=None,
+        shutdown_timeout=SHUTDOWN_TIMEOUT_S,
+        access_log=None,
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    _serve(_settings(args))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    base = settings.http.public_url or f"http://{settings.http.host}:{settings.http.port}"
+
+    async def prepare() -> list[tuple[str, str, str, str]]:
+        store = SqlStore(make_engine(settings.database.url))
+        try:
+            await upgrade(store.engine)
+            accounts = await seed(store, Authenticator(store, utc_now, session_ttl_s=60), utc_now)
+        finally:
+            await store.close()
+        return [(a.role.value, a.name, a.email, a.password) for a in accounts]
+
+    accounts = asyncio.run(prepare())
+    lines = [
+        "",
+        "Demo ready. Open these in your browser:",
+        f"  customer chat      {base}/chat",
+        f"  widget on a page   {base}/widget-demo",
+        f"  agent console      {base}/console",
+        f"  supervisor view    {base}/console/supervisor",
+        f"  API description    {base}/api/v1/openapi.json",
+        "",
+        "Accounts (new passwords every time the demo starts):",
+    ]
+    lines += [f"  {role:<11} {name:<15} {email:<24} {pw}" for role, name, email, pw in accounts]
+    lines += ["", "Stop with Ctrl+C."]
+    _serve(settings, "\n".join(lines))
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+
+    async def migrate() -> None:
+        engine = make_engine(settings.database.url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(migrate())
+    print("database is up to date")
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Repeat password: "):
+        raise HubError("the passwords do not match")
+    return first
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    password = _read_password(args)
+
+    async def add() -> int:
+        store = SqlStore(make_engine(settings.database.url))
+        try:
+            await upgrade(store.engine)
+            authenticator = Authenticator(store, utc_now, session_ttl_s=60)
+            user = await store.create_user(
+                email=args.email.strip(),
+                name=args.name.strip(),
+                role=Role(args.role),
+                password_hash=authenticator.hash_password(password),
+                now=utc_now(),
+            )
+        finally:
+            await store.close()
+        return user.user_id
+
+    user_id = asyncio.run(add())
+    print(f"created {args.role} {args.email} (user_id {user_id})")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="contact-hub", description=__doc__)
+    p.add_argument("--config", help=f"path to the YAML config (default: ./{DEFAULT_CONFIG})")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def serving(name: str, help_text: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help_text)
+        sp.add_argument("--config", help=argparse.SUPPRESS, default=argparse.SUPPRESS)
+        sp.add_argument("--host", help="address to listen on (default from config)")
+        sp.add_argument("--port", type=int, help="port to listen on (default from config)")
+        return sp
+
+    serving("run", "serve HTTP and Socket.IO").set_defaults(func=cmd_run)
+    serving("demo", "seed demo accounts, then serve").set_defaults(func=cmd_demo)
+    mig = sub.add_parser("migrate", help="apply database migrations")
+    mig.add_argument("--config", help=argparse.SUPPRESS, default=argparse.SUPPRESS)
+    mig.set_defaults(func=cmd_migrate)
+    user = sub.add_parser("user", help="manage users")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    add = user_sub.add_parser("add", help="add a user")
+    add.add_argument("--config", help=argparse.SUPPRESS, default=argparse.SUPPRESS)
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--email", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add.set_defaults(func=cmd_user_add)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(
+        level=os.environ.get("HUB_LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"contact-hub: {exc}", file=sys.stderr)
+        return 2
+    except HubError as exc:
+        print(f"contact-hub: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

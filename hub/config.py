@@ -1,0 +1,194 @@
+"""Typed, validated settings from ``config.yaml`` with ``HUB_<SECTION>__<KEY>`` overrides.
+
+Every key can be overridden from the environment: ``HUB_HTTP__PORT=9000`` sets ``http.port``;
+deeper keys chain with ``__`` (``HUB_ROUTING__DEFAULT_CAPACITY__WEBCHAT=2``). A value that
+starts with ``[`` or ``{`` is read as YAML (lists, mappings); anything else is given to the
+validator as text, which converts numbers and booleans. Any mistake raises ``ConfigError``
+naming the key, the bad value and where it came from.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+from hub.model import Channel, Queue
+
+ENV_PREFIX = "HUB_"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says which key and why."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class HttpSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    public_url: str | None = None
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite+aiosqlite:///contact-hub.db"
+    echo: bool = False
+
+
+class SecuritySettings(_Section):
+    secret_key: SecretStr | None = None
+    session_ttl_s: int = Field(12 * 3600, ge=60)
+    cookie_secure: bool = False
+
+
+class WebchatSettings(_Section):
+    queue: str = "support"
+    max_message_bytes: int = Field(8192, ge=1, le=1_048_576)
+    visitor_token_ttl_s: int = Field(30 * 24 * 3600, ge=60)
+    embed_origins: list[str] = Field(default_factory=list)
+
+
+def _default_capacity() -> dict[Channel, int]:
+    return {Channel.WEBCHAT: 3, Channel.EMAIL: 5, Channel.SMS: 5, Channel.VOICE: 1}
+
+
+class RoutingSettings(_Section):
+    default_capacity: dict[Channel, int] = Field(default_factory=_default_capacity)
+
+    @model_validator(mode="after")
+    def _capacities_not_negative(self) -> RoutingSettings:
+        for channel, n in self.default_capacity.items():
+            if n < 0:
+                raise ValueError(f"capacity for {channel.value} must be 0 or more, not {n}")
+        return self
+
+
+class QueueSettings(_Section):
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    channels: list[Channel] = Field(min_length=1)
+    priority: int = 0
+    offer_timeout_s: float = Field(20.0, gt=0, le=3600)
+    wrap_up_s: float = Field(15.0, ge=0, le=3600)
+
+    def to_queue(self) -> Queue:
+        return Queue(
+            name=self.name,
+            channels=frozenset(self.channels),
+            priority=self.priority,
+            offer_timeout_s=self.offer_timeout_s,
+            wrap_up_s=self.wrap_up_s,
+        )
+
+
+def _default_queues() -> list[QueueSettings]:
+    return [
+        QueueSettings(
+            name="support", channels=[Channel.WEBCHAT], offer_timeout_s=20.0, wrap_up_s=15.0
+        )
+    ]
+
+
+class Settings(_Section):
+    http: HttpSettings = HttpSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    security: SecuritySettings = SecuritySettings()
+    webchat: WebchatSettings = WebchatSettings()
+    routing: RoutingSettings = RoutingSettings()
+    queues: list[QueueSettings] = Field(default_factory=_default_queues, min_length=1)
+
+    @model_validator(mode="after")
+    def _queues_consistent(self) -> Settings:
+        names = [q.name for q in self.queues]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"queue names must be unique; repeated: {', '.join(duplicates)}")
+        by_name = {q.name: q for q in self.queues}
+        chat_queue = by_name.get(self.webchat.queue)
+        if chat_queue is None:
+            raise ValueError(f"webchat.queue {self.webchat.queue!r} is not a configured queue")
+        if Channel.WEBCHAT not in chat_queue.channels:
+            raise ValueError(f"webchat.queue {self.webchat.queue!r} does not accept webchat")
+        return self
+
+    def queue_map(self) -> dict[str, Queue]:
+        return {q.name: q.to_queue() for q in self.queues}
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[tuple[str, ...], tuple[str, Any]]:
+    found: dict[tuple[str, ...], tuple[str, Any]] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        path = tuple(part.lower() for part in name[len(ENV_PREFIX) :].split("__"))
+        if any(not part for part in path):
+            raise ConfigError(f"{name}: malformed override name")
+        value: Any = raw
+        if raw.strip()[:1] in ("[", "{"):
+            try:
+                value = yaml.safe_load(raw)
+            except yaml.YAMLError as exc:
+                raise ConfigError(f"{name}: cannot read {raw!r} as YAML: {exc}") from None
+        found[path] = (name, value)
+    return found
+
+
+def _apply(data: dict[str, Any], path: tuple[str, ...], value: Any, source: str) -> None:
+    node = data
+    for part in path[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"{source}: {'.'.join(path)} does not name a mapping key")
+        node = child
+    node[path[-1]] = value
+
+
+def load_settings(
+    path: str | Path | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Read ``path`` (YAML; skipped when None), apply environment overrides, validate."""
+    environ = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+        try:
+            loaded = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"{path} must hold a mapping of sections at the top level")
+        data = loaded or {}
+    sources: dict[tuple[str, ...], str] = {}
+    for key_path, (env_name, value) in _env_overrides(environ).items():
+        _apply(data, key_path, value, env_name)
+        sources[key_path] = env_name
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, sources, path)) from None
+
+
+def _describe(
+    exc: ValidationError, sources: Mapping[tuple[str, ...], str], path: str | Path | None
+) -> str:
+    lines = ["invalid configuration:"]
+    for err in exc.errors():
+        loc = tuple(str(p) for p in err["loc"])
+        key = ".".join(loc) or "(top level)"
+        origin = next(
+            (env for p, env in sources.items() if loc[: len(p)] == p),
+            str(path) if path else "defaults",
+        )
+        value = err.get("input")
+        shown = "" if isinstance(value, dict) else f" (got {value!r})"
+        msg = err["msg"].removeprefix("Value error, ")
+        lines.append(f"  {key}: {msg}{shown} [from {origin}]")
+    return "\n".join(lines)

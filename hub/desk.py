@@ -1,0 +1,164 @@
+"""The agent's desk: every use case an agent performs, with its rules and role checks.
+
+The console adapter validates nothing itself: it passes the raw event data here and
+translates the result (or the ``HubError``) into an acknowledgement.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from hub.auth import STAFF, SUPERVISORS, require_role
+from hub.errors import Forbidden, InvalidInput
+from hub.events import ReplySent, Typing
+from hub.model import Interaction, InteractionState, Presence, User
+from hub.ports import Clock, EventBus, Router, Store
+from hub.representation import (
+    channel_counts,
+    message_json,
+    note_json,
+    offer_json,
+    work_item_json,
+)
+from hub.text import require_int, require_text
+
+log = logging.getLogger(__name__)
+
+SETTABLE_STATES = {Presence.AVAILABLE.value: Presence.AVAILABLE, Presence.AWAY.value: Presence.AWAY}
+NOTE_MAX_BYTES = 16 * 1024
+PREVIEW_CHARS = 140
+
+
+class Desk:
+    def __init__(
+        self, *, store: Store, bus: EventBus, router: Router, clock: Clock, max_message_bytes: int
+    ) -> None:
+        self._store = store
+        self._bus = bus
+        self._router = router
+        self._clock = clock
+        self._max_bytes = max_message_bytes
+
+    # ------------------------------------------------------------------ presence
+    async def connected(self, user: User) -> dict[str, Any]:
+        require_role(user, STAFF)
+        await self._router.agent_connected(user)
+        return await self.hello(user)
+
+    async def disconnected(self, agent_id: int) -> None:
+        await self._router.agent_disconnected(agent_id)
+
+    def state(self, user: User) -> dict[str, Any]:
+        state, load, capacity = self._router.state_of(user.user_id)
+        return {
+            "state": state.value,
+            "load": channel_counts(load),
+            "capacity": channel_counts(capacity),
+        }
+
+    async def hello(self, user: User) -> dict[str, Any]:
+        offers = []
+        for interaction_id, expires_at in self._router.offers_for(user.user_id):
+            inter = await self._store.interaction(interaction_id)
+            customer = await self._store.customer_summary(inter.customer_id)
+            first = await self._store.first_message(interaction_id)
+            queue = self._router.queue(inter.queue)
+            remaining = max(0.0, (expires_at - self._clock()).total_seconds())
+            offers.append(
+                offer_json(
+                    inter,
+                    customer,
+                    first.body[:PREVIEW_CHARS] if first else "",
+                    expires_at,
+                    min(remaining, queue.offer_timeout_s),
+                )
+            )
+        work = []
+        for record in await self._store.interactions(agent_id=user.user_id, active_only=True):
+            if record.interaction.state in (InteractionState.ASSIGNED, InteractionState.WRAP_UP):
+                work.append(await self.work_item(record.interaction))
+        return {
+            "agent": {"agent_id": user.user_id, "name": user.name, "role": user.role.value},
+            **self.state(user),
+            "offers": offers,
+            "work": work,
+        }
+
+    async def set_state(self, user: User, data: Any) -> dict[str, Any]:
+        if not isinstance(data, dict) or data.get("state") not in SETTABLE_STATES:
+            raise InvalidInput("state must be one of: " + ", ".join(SETTABLE_STATES))
+        await self._router.set_state(user.user_id, SETTABLE_STATES[data["state"]])
+        log.info("agent_id=%s set state %s", user.user_id, data["state"])
+        return self.state(user)
+
+    # ------------------------------------------------------------------ offers
+    async def accept(self, user: User, data: Any) -> dict[str, Any]:
+        interaction_id = require_int(data, "interaction_id")
+        await self._router.accept(interaction_id, user.user_id)
+        return await self.work_item(await self._store.interaction(interaction_id))
+
+    async def decline(self, user: User, data: Any) -> None:
+        await self._router.decline(require_int(data, "interaction_id"), user.user_id)
+
+    # ------------------------------------------------------------------ working a contact
+    async def _held(self, user: User, data: Any) -> Interaction:
+        interaction = await self._store.interaction(require_int(data, "interaction_id"))
+        if interaction.agent_id != user.user_id:
+            raise Forbidden(f"interaction {interaction.interaction_id} is not assigned to you")
+        return interaction
+
+    async def reply(self, user: User, data: Any) -> dict[str, Any]:
+        interaction_id = require_int(data, "interaction_id")
+        body = require_text(data, "body", max_bytes=self._max_bytes)
+        message = await self._store.add_reply(
+            interaction_id, agent=user, body=body, now=self._clock()
+        )
+        interaction = await self._store.interaction(interaction_id)
+        await self._bus.publish(ReplySent(interaction, message))
+        return message_json(message)
+
+    async def typing(self, user: User, data: Any) -> None:
+        interaction = await self._held(user, data)
+        typing = data.get("typing")
+        if not isinstance(typing, bool):
+            raise InvalidInput("typing must be true or false")
+        if interaction.state is InteractionState.ASSIGNED:
+            await self._bus.publish(
+                Typing(
+                    interaction.interaction_id,
+                    interaction.conversation_id,
+                    user.user_id,
+                    by_customer=False,
+                    typing=typing,
+                    author_name=user.name,
+                )
+            )
+
+    async def add_note(self, user: User, data: Any) -> dict[str, Any]:
+        interaction_id = require_int(data, "interaction_id")
+        body = require_text(data, "body", max_bytes=NOTE_MAX_BYTES)
+        interaction = await self._store.interaction(interaction_id)
+        if interaction.agent_id != user.user_id and user.role not in SUPERVISORS:
+            raise Forbidden(f"interaction {interaction_id} is not assigned to you")
+        note = await self._store.add_note(interaction_id, author=user, body=body, now=self._clock())
+        return note_json(note)
+
+    async def close(self, user: User, data: Any) -> dict[str, Any]:
+        interaction = await self._held(user, data)
+        await self._router.close(interaction.interaction_id, user.user_id)
+        return await self.work_item(await self._store.interaction(interaction.interaction_id))
+
+    async def end_wrap_up(self, user: User, data: Any) -> None:
+        interaction = await self._held(user, data)
+        await self._router.end_wrap_up(interaction.interaction_id, user.user_id)
+
+    async def work_item(self, interaction: Interaction) -> dict[str, Any]:
+        customer = await self._store.customer_summary(interaction.customer_id)
+        messages = await self._store.messages(interaction.conversation_id)
+        until = None
+        if interaction.state is InteractionState.WRAP_UP and interaction.wrap_up_at is not None:
+            wrap_up_s = self._router.queue(interaction.queue).wrap_up_s
+            until = interaction.wrap_up_at + timedelta(seconds=wrap_up_s)
+        return work_item_json(interaction, customer, messages, until)

@@ -1,0 +1,126 @@
+"""Facts announced on the event bus, always after they are committed (past tense)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from hub.model import Channel, Customer, Interaction, Message, Presence
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionCreated:
+    interaction: Interaction
+
+
+@dataclass(frozen=True, slots=True)
+class MessageReceived:
+    """A customer's message, stored."""
+
+    interaction: Interaction
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class ReplySent:
+    """An agent's reply, stored."""
+
+    interaction: Interaction
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class OfferMade:
+    interaction: Interaction
+    agent_id: int
+    customer: Customer
+    preview: str
+    expires_at: datetime
+    timeout_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class OfferWithdrawn:
+    interaction_id: int
+    agent_id: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionAssigned:
+    interaction: Interaction
+    agent_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class WrapUpStarted:
+    interaction: Interaction
+    until: datetime
+    closed_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionEnded:
+    interaction: Interaction
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionAbandoned:
+    interaction: Interaction
+    offered_to: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePositionChanged:
+    interaction_id: int
+    conversation_id: int
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class AgentStateReported:
+    agent_id: int
+    state: Presence
+    load: Mapping[Channel, int]
+    capacity: Mapping[Channel, int]
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSnapshot:
+    name: str
+    waiting: int
+    offered: int
+    assigned: int
+    oldest_queued_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentSnapshot:
+    agent_id: int
+    name: str
+    state: Presence
+    state_since: datetime
+    load: Mapping[Channel, int]
+    capacity: Mapping[Channel, int]
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingSnapshotTaken:
+    """The live picture of queues and agents, for supervisors."""
+
+    at: datetime
+    queues: tuple[QueueSnapshot, ...]
+    agents: tuple[AgentSnapshot, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Typing:
+    """Someone is (or stopped) typing in a conversation; never stored."""
+
+    interaction_id: int
+    conversation_id: int
+    agent_id: int | None
+    by_customer: bool
+    typing: bool
+    author_name: str

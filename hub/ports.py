@@ -1,0 +1,163 @@
+"""The core's ports: small Protocols that adapters implement, and the records they exchange.
+
+The core (use cases, router runner) depends on these only; the wiring module passes the
+concrete adapters in through constructors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from hub.lifecycle import Action
+from hub.model import (
+    Channel,
+    Conversation,
+    Customer,
+    Identity,
+    Interaction,
+    InteractionState,
+    Message,
+    Note,
+    Presence,
+    Queue,
+    Role,
+    Step,
+    User,
+)
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class InboundContact:
+    """One normalised inbound message, whatever channel it came from."""
+
+    channel: Channel
+    identity: Identity
+    thread_key: str
+    body: str
+    display_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InboundRecorded:
+    interaction: Interaction
+    message: Message
+    interaction_created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionRecord:
+    interaction: Interaction
+    agent_name: str | None
+    steps: tuple[Step, ...]
+    messages: tuple[Message, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRecord:
+    customer: Customer
+    notes: tuple[Note, ...]
+    interactions: tuple[InteractionRecord, ...]
+
+
+class Store(Protocol):
+    async def ping(self) -> bool: ...
+    async def close(self) -> None: ...
+
+    async def create_user(
+        self, *, email: str, name: str, role: Role, password_hash: str, now: datetime
+    ) -> User: ...
+    async def update_user(
+        self,
+        user_id: int,
+        *,
+        name: str | None = None,
+        role: Role | None = None,
+        password_hash: str | None = None,
+    ) -> None: ...
+    async def user_by_email(self, email: str) -> tuple[User, str] | None: ...
+    async def user(self, user_id: int) -> User | None: ...
+    async def users(self) -> list[User]: ...
+    async def set_presence(self, user_id: int, presence: Presence) -> None: ...
+    async def create_session(
+        self, session_hash: str, user_id: int, now: datetime, expires_at: datetime
+    ) -> None: ...
+    async def session_user(self, session_hash: str, now: datetime) -> User | None: ...
+    async def delete_session(self, session_hash: str) -> None: ...
+
+    async def identify(
+        self, visitor: Identity, *, name: str | None, email: str | None, now: datetime
+    ) -> int: ...
+    async def customer(self, customer_id: int) -> CustomerRecord: ...
+    async def customer_summary(self, customer_id: int) -> Customer: ...
+    async def record_inbound(
+        self, contact: InboundContact, *, queue: str, priority: int, now: datetime
+    ) -> InboundRecorded: ...
+
+    async def transition(
+        self,
+        interaction_id: int,
+        action: Action,
+        *,
+        now: datetime,
+        agent_id: int | None = None,
+        step: str | None = None,
+        closed_by: str | None = None,
+    ) -> Interaction: ...
+    async def interaction(self, interaction_id: int) -> Interaction: ...
+    async def interactions(
+        self,
+        *,
+        customer_id: int | None = None,
+        state: InteractionState | None = None,
+        channel: Channel | None = None,
+        agent_id: int | None = None,
+        active_only: bool = False,
+        limit: int = 100,
+    ) -> list[InteractionRecord]: ...
+    async def routable(self) -> list[Interaction]: ...
+    async def open_conversation(self, channel: Channel, thread_key: str) -> Conversation | None: ...
+    async def conversation(self, conversation_id: int) -> Conversation: ...
+    async def latest_interaction(self, conversation_id: int) -> Interaction | None: ...
+    async def messages(self, conversation_id: int) -> list[Message]: ...
+    async def first_message(self, interaction_id: int) -> Message | None: ...
+    async def add_reply(
+        self, interaction_id: int, *, agent: User, body: str, now: datetime
+    ) -> Message: ...
+    async def add_note(
+        self, interaction_id: int, *, author: User, body: str, now: datetime
+    ) -> Note: ...
+
+
+E = TypeVar("E")
+Handler = Callable[[Any], Awaitable[None]]
+
+
+class EventBus(Protocol):
+    """Announces committed facts to whoever listens (adapters, the router)."""
+
+    def subscribe(self, event_type: type[E], handler: Callable[[E], Awaitable[None]]) -> None: ...
+    async def publish(self, event: object) -> None: ...
+
+
+class Router(Protocol):
+    """What the use cases ask of the routing runner."""
+
+    async def agent_connected(self, user: User) -> None: ...
+    async def agent_disconnected(self, agent_id: int) -> None: ...
+    async def set_state(self, agent_id: int, state: Presence) -> None: ...
+    async def accept(self, interaction_id: int, agent_id: int) -> None: ...
+    async def decline(self, interaction_id: int, agent_id: int) -> None: ...
+    async def close(self, interaction_id: int, agent_id: int) -> None: ...
+    async def customer_left(self, interaction_id: int) -> None: ...
+    async def end_wrap_up(self, interaction_id: int, agent_id: int) -> None: ...
+    def state_of(
+        self, agent_id: int
+    ) -> tuple[Presence, dict[Channel, int], dict[Channel, int]]: ...
+    def offers_for(self, agent_id: int) -> list[tuple[int, datetime]]: ...
+    def position(self, interaction_id: int) -> int | None: ...
+    def queue(self, name: str) -> Queue: ...

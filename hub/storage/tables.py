@@ -1,0 +1,203 @@
+"""The relational schema (SQLAlchemy Core). Migrations in ``migrations/`` must match it.
+
+Times are stored as timezone-aware UTC (``UtcDateTime`` restores the zone SQLite drops).
+Uniqueness that protects users lives here, not in code: one customer per identity, one open
+conversation per channel thread, one active interaction per conversation.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; use UTC-aware times")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ACTIVE = "state IN ('queued', 'offered', 'assigned', 'wrap_up')"
+
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", Integer, primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("presence", String(20), nullable=False, server_default="away"),
+    Column("disabled", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("session_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.user_id"), nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("customer_id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, server_default=""),
+    Column("tier", String(20), nullable=False, server_default="normal"),
+    Column("merged_into", Integer, ForeignKey("customers.customer_id"), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+identities = Table(
+    "identities",
+    metadata,
+    Column("identity_id", Integer, primary_key=True),
+    Column("customer_id", Integer, ForeignKey("customers.customer_id"), nullable=False, index=True),
+    Column("kind", String(20), nullable=False),
+    Column("value", String(320), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("kind", "value", name="uq_identities_kind_value"),
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("conversation_id", Integer, primary_key=True),
+    Column("customer_id", Integer, ForeignKey("customers.customer_id"), nullable=False, index=True),
+    Column("channel", String(20), nullable=False),
+    Column("thread_key", String(200), nullable=False),
+    Column("is_open", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("closed_at", UtcDateTime, nullable=True),
+    Index(
+        "uq_conversations_open_thread",
+        "channel",
+        "thread_key",
+        unique=True,
+        sqlite_where=text("is_open"),
+        postgresql_where=text("is_open"),
+    ),
+)
+
+interactions = Table(
+    "interactions",
+    metadata,
+    Column("interaction_id", Integer, primary_key=True),
+    Column(
+        "conversation_id",
+        Integer,
+        ForeignKey("conversations.conversation_id"),
+        nullable=False,
+        index=True,
+    ),
+    Column("customer_id", Integer, ForeignKey("customers.customer_id"), nullable=False, index=True),
+    Column("channel", String(20), nullable=False),
+    Column("queue", String(64), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("state", String(20), nullable=False, index=True),
+    Column("agent_id", Integer, ForeignKey("users.user_id"), nullable=True, index=True),
+    Column("closed_by", String(20), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("queued_at", UtcDateTime, nullable=False),
+    Column("offered_at", UtcDateTime, nullable=True),
+    Column("assigned_at", UtcDateTime, nullable=True),
+    Column("wrap_up_at", UtcDateTime, nullable=True),
+    Column("ended_at", UtcDateTime, nullable=True),
+    Column("abandoned_at", UtcDateTime, nullable=True),
+    Index(
+        "uq_interactions_active_conversation",
+        "conversation_id",
+        unique=True,
+        sqlite_where=text(ACTIVE),
+        postgresql_where=text(ACTIVE),
+    ),
+)
+
+interaction_steps = Table(
+    "interaction_steps",
+    metadata,
+    Column("step_id", Integer, primary_key=True),
+    Column(
+        "interaction_id",
+        Integer,
+        ForeignKey("interactions.interaction_id"),
+        nullable=False,
+        index=True,
+    ),
+    Column("step", String(40), nullable=False),
+    Column("agent_id", Integer, ForeignKey("users.user_id"), nullable=True),
+    Column("at", UtcDateTime, nullable=False),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("message_id", Integer, primary_key=True),
+    Column(
+        "conversation_id",
+        Integer,
+        ForeignKey("conversations.conversation_id"),
+        nullable=False,
+        index=True,
+    ),
+    Column("interaction_id", Integer, ForeignKey("interactions.interaction_id"), nullable=True),
+    Column("direction", String(3), nullable=False),
+    Column("author_kind", String(20), nullable=False),
+    Column("author_id", Integer, nullable=True),
+    Column("author_name", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+notes = Table(
+    "notes",
+    metadata,
+    Column("note_id", Integer, primary_key=True),
+    Column("customer_id", Integer, ForeignKey("customers.customer_id"), nullable=False, index=True),
+    Column("interaction_id", Integer, ForeignKey("interactions.interaction_id"), nullable=True),
+    Column("author_id", Integer, ForeignKey("users.user_id"), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)

@@ -1,0 +1,87 @@
+"""What the routing engine is told: frozen records, named in the past tense."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from hub.model import Channel, Presence
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionQueued:
+    interaction_id: int
+    queue: str
+    channel: Channel
+    priority: int
+    queued_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionHeld:
+    """At start-up: an interaction already assigned to (or in wrap-up with) an agent."""
+
+    interaction_id: int
+    agent_id: int
+    queue: str
+    channel: Channel
+    wrap_up_until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentStateChanged:
+    agent_id: int
+    state: Presence
+    capacity: Mapping[Channel, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class OfferAccepted:
+    interaction_id: int
+    agent_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class OfferDeclined:
+    interaction_id: int
+    agent_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class AgentClosed:
+    """The agent closed the conversation; wrap-up begins."""
+
+    interaction_id: int
+    agent_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerLeft:
+    """The customer ended the contact: abandoned if still waiting, wrap-up if assigned."""
+
+    interaction_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class WrapUpFinished:
+    interaction_id: int
+    agent_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """Time passed: expire due offers and wrap-ups."""
+
+
+Event = (
+    InteractionQueued
+    | InteractionHeld
+    | AgentStateChanged
+    | OfferAccepted
+    | OfferDeclined
+    | AgentClosed
+    | CustomerLeft
+    | WrapUpFinished
+    | Tick
+)
