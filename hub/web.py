@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 FRAME_ANCESTORS = web.AppKey("frame_ancestors", str)
-USER = "hub_user"
+USER = web.RequestKey("hub_user", User)
 SOCKET_IO_PATH = "/socket.io/"
 
 
@@ -58,7 +58,7 @@ def current_user(request: web.Request) -> User:
     user = request.get(USER)
     if user is None:
         raise Unauthorised("sign in first")
-    return user  # type: ignore[no-any-return]
+    return user
 
 
 def error_response(exc: HubError) -> web.Response:
