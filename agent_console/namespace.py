@@ -7,6 +7,7 @@ this adapter only moves data between sockets and the desk, and hub events to the
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -64,9 +65,15 @@ class _SignedIn(socketio.AsyncNamespace):  # type: ignore[misc]
         session = await self.get_session(sid)
         user = await self._auth.user_for(session.get("token"))
         if user is None or user.user_id != session.get("user_id"):
-            await self.disconnect(sid)
+            # Answer the event first, then drop the socket.
+            self.server.start_background_task(self._drop, sid)
             raise Unauthorised("your session has ended; sign in again")
         return require_role(user, self.roles)
+
+
+    async def _drop(self, sid: str) -> None:
+        await asyncio.sleep(0.2)
+        await self.disconnect(sid)
 
 
 class AgentNamespace(_SignedIn):

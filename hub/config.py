@@ -107,13 +107,13 @@ class Settings(_Section):
         names = [q.name for q in self.queues]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
-            raise ValueError(f"queue names must be unique; repeated: {', '.join(duplicates)}")
+            raise ValueError(f"queues: names must be unique; repeated: {', '.join(duplicates)}")
         by_name = {q.name: q for q in self.queues}
         chat_queue = by_name.get(self.webchat.queue)
         if chat_queue is None:
-            raise ValueError(f"webchat.queue {self.webchat.queue!r} is not a configured queue")
+            raise ValueError(f"webchat.queue: {self.webchat.queue!r} is not a configured queue")
         if Channel.WEBCHAT not in chat_queue.channels:
-            raise ValueError(f"webchat.queue {self.webchat.queue!r} does not accept webchat")
+            raise ValueError(f"webchat.queue: {self.webchat.queue!r} does not accept webchat")
         return self
 
     def queue_map(self) -> dict[str, Queue]:
@@ -182,13 +182,17 @@ def _describe(
     lines = ["invalid configuration:"]
     for err in exc.errors():
         loc = tuple(str(p) for p in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        if not loc and ": " in msg:
+            # A rule across sections names its key at the start of its message.
+            named, msg = msg.split(": ", 1)
+            loc = tuple(named.split("."))
         key = ".".join(loc) or "(top level)"
         origin = next(
             (env for p, env in sources.items() if loc[: len(p)] == p),
             str(path) if path else "defaults",
         )
         value = err.get("input")
-        shown = "" if isinstance(value, dict) else f" (got {value!r})"
-        msg = err["msg"].removeprefix("Value error, ")
+        shown = "" if isinstance(value, (dict, list)) else f" (got {value!r})"
         lines.append(f"  {key}: {msg}{shown} [from {origin}]")
     return "\n".join(lines)

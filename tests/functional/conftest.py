@@ -79,7 +79,9 @@ class Running:
         cookies = {"hub_session": token} if token else {}
         async with aiohttp.ClientSession(cookies=cookies) as http:
             resp = await http.get(f"{self.base}{path}", allow_redirects=False)
-            body = await resp.json() if resp.content_type == "application/json" else await resp.text()
+            body = (
+                await resp.json() if resp.content_type == "application/json" else await resp.text()
+            )
             return resp.status, body
 
 
@@ -131,7 +133,9 @@ class Client:
         return items
 
     async def call(self, event: str, data: Any = None) -> Any:
-        return await self.sio.call(event, data if data is not None else {}, namespace=self.namespace, timeout=5)
+        return await self.sio.call(
+            event, data if data is not None else {}, namespace=self.namespace, timeout=5
+        )
 
     async def close(self) -> None:
         await self.sio.disconnect()

@@ -203,7 +203,9 @@ async def test_chat_waits_until_an_agent_is_available_and_backlog_drains(
     assert (first["preview"], second["preview"]) == ("first", "second")
     snap = await sup.wait_for(
         "snapshot",
-        lambda s: any(a["name"] == "Alice Agent" and a["load"]["webchat"] == 2 for a in s["agents"]),
+        lambda s: any(
+            a["name"] == "Alice Agent" and a["load"]["webchat"] == 2 for a in s["agents"]
+        ),
     )
     [alice_row] = [a for a in snap["agents"] if a["name"] == "Alice Agent"]
     assert alice_row["state"] == "available" and alice_row["capacity"]["webchat"] == 3

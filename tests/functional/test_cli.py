@@ -1,0 +1,170 @@
+"""The ``contact-hub`` command as an administrator uses it: real processes, real signals."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.functional.conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def hub_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    env.update(
+        {
+            "HUB_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
+            "HUB_SECURITY__SECRET_KEY": "cli-test-key",
+            "HUB_LOG_LEVEL": "WARNING",
+        }
+    )
+    env.update(extra)
+    return env
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "hub.cli", "--config", str(ROOT / "config.yaml"), *args]
+
+
+def wait_listening(proc: subprocess.Popen[str], url: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"hub exited early: {proc.stdout.read() if proc.stdout else ''}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as resp:  # noqa: S310 (loopback)
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("hub did not start")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_cli_run_stops_gracefully_on_signal(tmp_path: Path, sig: signal.Signals) -> None:
+    port = free_port()
+    with subprocess.Popen(
+        cli("run", "--port", str(port)),
+        env=hub_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as proc:
+        try:
+            wait_listening(proc, f"http://127.0.0.1:{port}/healthz")
+            started = time.monotonic()
+            proc.send_signal(sig)
+            code = proc.wait(timeout=10)
+            assert time.monotonic() - started < 5
+            assert code == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+
+
+def test_cli_env_override_sets_the_port(tmp_path: Path) -> None:
+    port = free_port()
+    with subprocess.Popen(
+        cli("run"),
+        env=hub_env(tmp_path, HUB_HTTP__PORT=str(port)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as proc:
+        try:
+            wait_listening(proc, f"http://127.0.0.1:{port}/healthz")
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ({"HUB_HTTP__PORT": "eighty"}, "http.port"),
+        ({"HUB_HTTP__PORT": "70000"}, "70000"),
+        ({"HUB_WEBCHAT__QUEUE": "nowhere"}, "'nowhere' is not a configured queue"),
+        ({"HUB_HTTP__COLOUR": "blue"}, "http.colour"),
+    ],
+)
+def test_cli_invalid_config_stops_start_up_naming_the_key(
+    tmp_path: Path, override: dict[str, str], expected: str
+) -> None:
+    result = subprocess.run(
+        cli("run"), env=hub_env(tmp_path, **override), capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode != 0
+    assert expected in result.stderr
+    assert next(iter(override)) in result.stderr  # names where the bad value came from
+
+
+def test_cli_user_add_and_migrate(tmp_path: Path) -> None:
+    env = hub_env(tmp_path)
+    migrated = subprocess.run(cli("migrate"), env=env, capture_output=True, text=True, timeout=60)
+    assert migrated.returncode == 0, migrated.stderr
+    added = subprocess.run(
+        cli(
+            "user",
+            "add",
+            "--role",
+            "agent",
+            "--email",
+            "Zoe@Example.com",
+            "--name",
+            "Zoe",
+            "--password-stdin",
+        ),
+        env=env,
+        input="a long enough password\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert added.returncode == 0, added.stderr
+    assert "created agent" in added.stdout
+    again = subprocess.run(
+        cli(
+            "user",
+            "add",
+            "--role",
+            "agent",
+            "--email",
+            "zoe@example.com",
+            "--name",
+            "Zoe",
+            "--password-stdin",
+        ),
+        env=env,
+        input="a long enough password\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert again.returncode != 0 and "already exists" in again.stderr
+    weak = subprocess.run(
+        cli(
+            "user",
+            "add",
+            "--role",
+            "agent",
+            "--email",
+            "x@example.com",
+            "--name",
+            "X",
+            "--password-stdin",
+        ),
+        env=env,
+        input="short\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert weak.returncode != 0 and "at least" in weak.stderr
