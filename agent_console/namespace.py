@@ -31,7 +31,7 @@ from hub.events import (
 )
 from hub.model import InteractionState, User
 from hub.ports import EventBus
-from hub.representation import channel_counts, message_json, offer_json, snapshot_json
+from hub.representation import agent_state_json, message_json, offer_json, snapshot_json
 from hub.sockets import Ack, acknowledged, ok, session_token
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,6 @@ class _SignedIn(socketio.AsyncNamespace):  # type: ignore[misc]
             self.server.start_background_task(self._drop, sid)
             raise Unauthorised("your session has ended; sign in again")
         return require_role(user, self.roles)
-
 
     async def _drop(self, sid: str) -> None:
         await asyncio.sleep(0.2)
@@ -195,15 +194,7 @@ class AgentNamespace(_SignedIn):
         )
 
     async def _on_state(self, e: AgentStateReported) -> None:
-        await self._to(
-            e.agent_id,
-            "state",
-            {
-                "state": e.state.value,
-                "load": channel_counts(e.load),
-                "capacity": channel_counts(e.capacity),
-            },
-        )
+        await self._to(e.agent_id, "state", agent_state_json(e))
 
 
 class SupervisorNamespace(_SignedIn):

@@ -32,8 +32,14 @@ async def supervisor_page(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(STATIC / "supervisor.html")
 
 
+@public
+async def favicon(request: web.Request) -> web.StreamResponse:
+    return web.Response(status=204)
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", root)
+    app.router.add_get("/favicon.ico", favicon)
     app.router.add_get("/login", login_page)
     app.router.add_get("/console", console_page)
     app.router.add_get("/console/supervisor", supervisor_page)

@@ -1,7 +1,8 @@
 """Typed, validated settings from ``config.yaml`` with ``HUB_<SECTION>__<KEY>`` overrides.
 
 Every key can be overridden from the environment: ``HUB_HTTP__PORT=9000`` sets ``http.port``;
-deeper keys chain with ``__`` (``HUB_ROUTING__DEFAULT_CAPACITY__WEBCHAT=2``). A value that
+deeper keys chain with ``__`` (``HUB_ROUTING__DEFAULT_CAPACITY__WEBCHAT=2``), and a whole
+section by its name (``HUB_QUEUES='[{name: support, channels: [webchat]}]'``). A value that
 starts with ``[`` or ``{`` is read as YAML (lists, mappings); anything else is given to the
 validator as text, which converts numbers and booleans. Any mistake raises ``ConfigError``
 naming the key, the bad value and where it came from.
@@ -15,7 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from hub.model import Channel, Queue
 
@@ -60,6 +69,14 @@ def _default_capacity() -> dict[Channel, int]:
 
 class RoutingSettings(_Section):
     default_capacity: dict[Channel, int] = Field(default_factory=_default_capacity)
+
+    @field_validator("default_capacity", mode="before")
+    @classmethod
+    def _keep_unnamed_channels(cls, value: Any) -> Any:
+        # Setting one channel (HUB_ROUTING__DEFAULT_CAPACITY__WEBCHAT=2) keeps the others.
+        if isinstance(value, dict):
+            return {**{ch.value: n for ch, n in _default_capacity().items()}, **value}
+        return value
 
     @model_validator(mode="after")
     def _capacities_not_negative(self) -> RoutingSettings:
@@ -123,8 +140,10 @@ class Settings(_Section):
 def _env_overrides(environ: Mapping[str, str]) -> dict[tuple[str, ...], tuple[str, Any]]:
     found: dict[tuple[str, ...], tuple[str, Any]] = {}
     for name, raw in environ.items():
-        if not name.startswith(ENV_PREFIX) or "__" not in name:
+        if not name.startswith(ENV_PREFIX):
             continue
+        if "__" not in name and name[len(ENV_PREFIX) :].lower() not in Settings.model_fields:
+            continue  # e.g. HUB_LOG_LEVEL: not a setting
         path = tuple(part.lower() for part in name[len(ENV_PREFIX) :].split("__"))
         if any(not part for part in path):
             raise ConfigError(f"{name}: malformed override name")
@@ -189,7 +208,7 @@ def _describe(
             loc = tuple(named.split("."))
         key = ".".join(loc) or "(top level)"
         origin = next(
-            (env for p, env in sources.items() if loc[: len(p)] == p),
+            (env for p, env in sources.items() if loc[: len(p)] == p or p[: len(loc)] == loc),
             str(path) if path else "defaults",
         )
         value = err.get("input")

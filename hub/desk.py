@@ -16,7 +16,7 @@ from hub.events import ReplySent, Typing
 from hub.model import Interaction, InteractionState, Presence, User
 from hub.ports import Clock, EventBus, Router, Store
 from hub.representation import (
-    channel_counts,
+    agent_state_json,
     message_json,
     note_json,
     offer_json,
@@ -51,12 +51,7 @@ class Desk:
         await self._router.agent_disconnected(agent_id)
 
     def state(self, user: User) -> dict[str, Any]:
-        state, load, capacity = self._router.state_of(user.user_id)
-        return {
-            "state": state.value,
-            "load": channel_counts(load),
-            "capacity": channel_counts(capacity),
-        }
+        return agent_state_json(self._router.state_of(user.user_id))
 
     async def hello(self, user: User) -> dict[str, Any]:
         offers = []

@@ -84,6 +84,7 @@ class AgentStateReported:
     state: Presence
     load: Mapping[Channel, int]
     capacity: Mapping[Channel, int]
+    state_since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

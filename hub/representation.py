@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from hub.events import RoutingSnapshotTaken
+from hub.events import AgentStateReported, RoutingSnapshotTaken
 from hub.model import Channel, Customer, Interaction, Message, Note, User
 from hub.ports import CustomerRecord, InteractionRecord
 
@@ -17,6 +17,15 @@ def iso(at: datetime | None) -> str | None:
 
 def channel_counts(counts: Mapping[Channel, int]) -> dict[str, int]:
     return {ch.value: n for ch, n in sorted(counts.items())}
+
+
+def agent_state_json(report: AgentStateReported) -> dict[str, Any]:
+    return {
+        "state": report.state.value,
+        "state_since": iso(report.state_since),
+        "load": channel_counts(report.load),
+        "capacity": channel_counts(report.capacity),
+    }
 
 
 def user_json(user: User) -> dict[str, Any]:

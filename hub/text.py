@@ -33,7 +33,8 @@ def require_text(data: Any, field: str, *, max_bytes: int, allow_empty: bool = F
 
 def optional_text(data: dict[str, Any], field: str, *, max_bytes: int) -> str | None:
     """Like ``require_text`` but ``None`` when the field is missing or blank."""
-    if data.get(field) in (None, ""):
+    value = data.get(field)
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
     return require_text(data, field, max_bytes=max_bytes) or None
 

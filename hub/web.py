@@ -55,7 +55,7 @@ def embeddable(handler: Handler) -> Handler:
 
 
 def current_user(request: web.Request) -> User:
-    user = request.get(USER)
+    user: User | None = request.get(USER)
     if user is None:
         raise Unauthorised("sign in first")
     return user
@@ -66,6 +66,9 @@ def error_response(exc: HubError) -> web.Response:
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:
+    # Requiring the JSON content type means a cross-site HTML form can never post here.
+    if request.content_type != "application/json":
+        raise InvalidInput("send the request body as application/json")
     try:
         data = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):

@@ -26,7 +26,7 @@ class WithdrawOffer:
 
     interaction_id: int
     agent_id: int
-    reason: str  # declined | expired | agent_away | agent_offline
+    reason: str  # declined | expired | agent_away | agent_offline | capacity
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +67,7 @@ class ReportAgentState:
     state: Presence
     load: Mapping[Channel, int]
     capacity: Mapping[Channel, int]
+    state_since: datetime | None = None
 
 
 Command = (

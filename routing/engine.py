@@ -15,7 +15,8 @@ Invariants kept after every ``handle``:
   interaction on that channel waits unoffered, unless that agent declined it;
 - waiting interactions are taken by priority (highest first), then age, then id;
 - the agent chosen is the longest idle (time since they became available or got their last
-  offer), so offers rotate fairly.
+  offer), so offers rotate fairly; the agent who last let an interaction go (expired, away)
+  is tried for it only when nobody else can take it.
 
 Time only comes in as ``now``; the runner calls ``handle(Tick(), now)`` when
 ``next_deadline()`` passes, and before every other event so that expiry is never late.
@@ -64,6 +65,7 @@ class _Waiting:
     declined_by: set[int] = field(default_factory=set)
     offered_to: int | None = None
     offer_expires_at: datetime | None = None
+    last_offered_to: int | None = None
 
     def order_key(self) -> tuple[int, datetime, int]:
         return (-self.priority, self.queued_at, self.interaction_id)
@@ -114,7 +116,7 @@ class Engine:
         self._held: dict[int, _Held] = {}
         self._agents: dict[int, _Agent] = {}
         self._positions: dict[int, int] = {}
-        self._reported: dict[int, tuple[Presence, tuple[tuple[Channel, int], ...]]] = {}
+        self._reported: dict[int, tuple[object, ...]] = {}
 
     # ------------------------------------------------------------------ entry point
     def handle(self, event: Event, now: datetime) -> list[Command]:
@@ -222,6 +224,8 @@ class Engine:
         )
 
     def _on_held(self, e: InteractionHeld, out: list[Command]) -> None:
+        if e.queue not in self._queues:
+            raise InvalidInput(f"no queue named {e.queue!r}")
         if e.interaction_id in self._waiting or e.interaction_id in self._held:
             raise IllegalTransition(f"interaction {e.interaction_id} is already routed")
         agent = self._agents.get(e.agent_id)
@@ -240,6 +244,7 @@ class Engine:
         else:
             if e.capacity:
                 agent.capacity = dict(e.capacity)
+                self._shed_excess_offers(agent, out)
             if agent.state != e.state:
                 agent.state = e.state
                 agent.state_since = now
@@ -249,6 +254,19 @@ class Engine:
             reason = "agent_away" if agent.state is Presence.AWAY else "agent_offline"
             for iid in sorted(agent.offers):
                 self._withdraw(self._waiting[iid], reason, out)
+
+    def _shed_excess_offers(self, agent: _Agent, out: list[Command]) -> None:
+        """After a capacity cut, take back the newest offers above the new limit."""
+        load = self._load(agent)
+        newest_first = sorted(
+            (self._waiting[iid] for iid in agent.offers),
+            key=lambda w: (w.offer_expires_at, w.interaction_id),
+            reverse=True,
+        )
+        for w in newest_first:
+            if load.get(w.channel, 0) > agent.capacity.get(w.channel, 0):
+                load[w.channel] -= 1
+                self._withdraw(w, "capacity", out)
 
     def _offer_of(self, interaction_id: int, agent_id: int) -> _Waiting:
         w = self._waiting.get(interaction_id)
@@ -327,6 +345,7 @@ class Engine:
         assert w.offered_to is not None
         agent_id = w.offered_to
         self._agents[agent_id].offers.discard(w.interaction_id)
+        w.last_offered_to = agent_id
         w.offered_to = None
         w.offer_expires_at = None
         out.append(WithdrawOffer(w.interaction_id, agent_id, reason))
@@ -348,12 +367,14 @@ class Engine:
                 continue
             if self._load(agent).get(w.channel, 0) >= agent.capacity.get(w.channel, 0):
                 continue
-            if best is None or (agent.idle_since, agent.agent_id) < (
-                best.idle_since,
-                best.agent_id,
-            ):
+            # The agent who just let it go comes last, whoever has idled longest.
+            if best is None or self._rank(agent, w) < self._rank(best, w):
                 best = agent
         return best
+
+    @staticmethod
+    def _rank(agent: _Agent, w: _Waiting) -> tuple[bool, datetime, int]:
+        return (agent.agent_id == w.last_offered_to, agent.idle_since, agent.agent_id)
 
     def _dispatch(self, now: datetime, out: list[Command]) -> None:
         for w in sorted(self._waiting.values(), key=_Waiting.order_key):
@@ -384,9 +405,19 @@ class Engine:
     def _report_agents(self, out: list[Command]) -> None:
         for agent in self._agents.values():
             load = self._load(agent)
-            seen = (agent.state, tuple(sorted(load.items())))
+            seen = (
+                agent.state,
+                tuple(sorted(load.items())),
+                tuple(sorted(agent.capacity.items())),
+            )
             if self._reported.get(agent.agent_id) != seen:
                 self._reported[agent.agent_id] = seen
                 out.append(
-                    ReportAgentState(agent.agent_id, agent.state, load, dict(agent.capacity))
+                    ReportAgentState(
+                        agent.agent_id,
+                        agent.state,
+                        load,
+                        dict(agent.capacity),
+                        state_since=agent.state_since,
+                    )
                 )

@@ -229,11 +229,13 @@ class RouterRunner:
         await self.submit(WrapUpFinished(interaction_id, agent_id))
 
     # ------------------------------------------------------------------ queries
-    def state_of(self, agent_id: int) -> tuple[Presence, dict[Channel, int], dict[Channel, int]]:
+    def state_of(self, agent_id: int) -> AgentStateReported:
         stats = self._engine.agent(agent_id)
         if stats is None:
-            return Presence.OFFLINE, {}, dict(self._capacity)
-        return stats.state, dict(stats.load), dict(stats.capacity)
+            return AgentStateReported(agent_id, Presence.OFFLINE, {}, dict(self._capacity))
+        return AgentStateReported(
+            agent_id, stats.state, stats.load, stats.capacity, stats.state_since
+        )
 
     def offers_for(self, agent_id: int) -> list[tuple[int, datetime]]:
         return self._engine.offers_for(agent_id)
@@ -323,7 +325,7 @@ class RouterRunner:
                 inter = await self._interaction(iid)
                 await publish(QueuePositionChanged(iid, inter.conversation_id, position))
             case ReportAgentState(agent_id=agent_id, state=state, load=load, capacity=cap):
-                await publish(AgentStateReported(agent_id, state, load, cap))
+                await publish(AgentStateReported(agent_id, state, load, cap, command.state_since))
             case _:
                 raise IllegalTransition(f"unknown routing command {command!r}")
 

@@ -40,7 +40,7 @@ def wait_listening(proc: subprocess.Popen[str], url: str, timeout: float = 20) -
         if proc.poll() is not None:
             raise AssertionError(f"hub exited early: {proc.stdout.read() if proc.stdout else ''}")
         try:
-            with urllib.request.urlopen(url, timeout=1) as resp:  # noqa: S310 (loopback)
+            with urllib.request.urlopen(url, timeout=1) as resp:
                 if resp.status == 200:
                     return
         except OSError:

@@ -142,6 +142,7 @@ async def test_agent_cannot_act_on_what_is_not_theirs(hub_server: Running) -> No
     status, listing = await hub_server.get(
         "/api/v1/interactions", await hub_server.sign_in("alice@example.com")
     )
+    assert status == 200
     iid = listing["interactions"][0]["interaction_id"]
     for event, data in [
         ("accept", {"interaction_id": iid}),
@@ -187,8 +188,18 @@ async def test_sign_in_refuses_wrong_password_with_json_error(hub_server: Runnin
             assert resp.status == 401
             assert (await resp.json())["error"]["message"] == "wrong email or password"
             assert "hub_session" not in resp.cookies
-        resp = await http.post(f"{hub_server.base}/api/v1/session", data=b"{not json")
+        resp = await http.post(
+            f"{hub_server.base}/api/v1/session",
+            data=b"{not json",
+            headers={"Content-Type": "application/json"},
+        )
         assert resp.status == 400
+        resp = await http.post(  # what a cross-site form could send
+            f"{hub_server.base}/api/v1/session",
+            data=f'{{"email": "alice@example.com", "password": "{PASSWORD}"}}',
+            headers={"Content-Type": "text/plain"},
+        )
+        assert resp.status == 400 and "hub_session" not in resp.cookies
         resp = await http.post(
             f"{hub_server.base}/api/v1/session",
             json={"email": "alice@example.com", "password": PASSWORD},

@@ -62,6 +62,7 @@ UNKNOWN_AGENT = 9
 PROPERTY_SETTINGS = settings(
     max_examples=200,
     deadline=None,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 
@@ -109,8 +110,10 @@ class Model:
                     and now < item.expires_at
                 )
             case OfferDeclined():
-                return item is not None and item.status == "offered" and item.agent_id == (
-                    event.agent_id
+                return (
+                    item is not None
+                    and item.status == "offered"
+                    and item.agent_id == (event.agent_id)
                 )
             case AgentClosed():
                 return (
@@ -154,8 +157,10 @@ class Model:
                     item = self.items[c.interaction_id]
                     assert item.status == "waiting", c
                     assert c.agent_id not in item.declined_by, f"re-offered to decliner: {c}"
-                    item.status, item.agent_id, item.expires_at = "offered", c.agent_id, (
-                        c.expires_at
+                    item.status, item.agent_id, item.expires_at = (
+                        "offered",
+                        c.agent_id,
+                        (c.expires_at),
                     )
                 case WithdrawOffer():
                     item = self.items[c.interaction_id]
@@ -198,7 +203,9 @@ class Model:
         return sum(
             1
             for it in self.items.values()
-            if it.agent_id == agent_id and it.channel == channel and it.status in ("offered", "held")
+            if it.agent_id == agent_id
+            and it.channel == channel
+            and it.status in ("offered", "held")
         )
 
     def active(self, *statuses: str) -> list[int]:
@@ -265,8 +272,11 @@ def check_invariants(engine: Engine, model: Model) -> None:
     # Positions announced to customers are current: 1..n in priority / age / id order.
     for queue in QUEUES:
         waiting = sorted(
-            (i for i, it in model.items.items()
-             if it.queue == queue and it.status in ("waiting", "offered")),
+            (
+                i
+                for i, it in model.items.items()
+                if it.queue == queue and it.status in ("waiting", "offered")
+            ),
             key=lambda i: (-model.items[i].priority, model.items[i].queued_at, i),
         )
         for rank, i in enumerate(waiting, start=1):
@@ -288,8 +298,20 @@ def draw_event(data: st.DataObject, model: Model, next_id: int) -> Event:
 
     kind = data.draw(
         st.sampled_from(
-            ["queue", "queue", "agent", "accept", "accept", "decline", "tick", "tick",
-             "close", "wrap_up_end", "leave", "random"]
+            [
+                "queue",
+                "queue",
+                "agent",
+                "accept",
+                "accept",
+                "decline",
+                "tick",
+                "tick",
+                "close",
+                "wrap_up_end",
+                "leave",
+                "random",
+            ]
         )
     )
     if kind == "queue":

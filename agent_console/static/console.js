@@ -1,0 +1,1203 @@
+// Agent console for contact-hub. Contract: docs/protocol.md (namespace /agent + REST).
+// All customer-provided text is rendered with textContent only.
+
+import { io } from "/static/vendor/socket.io.esm.min.js";
+import { playChime, unlockAudio } from "/console/static/chime.js";
+
+// ---------------------------------------------------------------------------
+// Small helpers
+// ---------------------------------------------------------------------------
+
+const $ = (id) => document.getElementById(id);
+
+/** createElement with class names and optional text (always textContent). */
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  return node;
+}
+
+function pad2(n) {
+  return String(n).padStart(2, "0");
+}
+
+function parseTime(iso) {
+  if (!iso) return NaN;
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? NaN : t;
+}
+
+/** Local HH:MM. */
+function formatClock(iso) {
+  const t = parseTime(iso);
+  if (Number.isNaN(t)) return "";
+  const d = new Date(t);
+  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+}
+
+/** Local YYYY-MM-DD HH:MM. */
+function formatDateTime(iso) {
+  const t = parseTime(iso);
+  if (Number.isNaN(t)) return "";
+  const d = new Date(t);
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+}
+
+/** Milliseconds -> m:ss (minutes are not wrapped into hours). */
+function formatDuration(ms) {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  return `${Math.floor(total / 60)}:${pad2(total % 60)}`;
+}
+
+function timeElement(iso, text, className) {
+  const t = el("time", className, text);
+  if (iso) t.dateTime = iso;
+  const parsed = parseTime(iso);
+  if (!Number.isNaN(parsed)) t.title = new Date(parsed).toLocaleString();
+  return t;
+}
+
+function channelBadge(channel) {
+  return el("span", "channel-badge", channel || "?");
+}
+
+function customerName(customer) {
+  return (customer && customer.name) || "Anonymous visitor";
+}
+
+function isTextField(target) {
+  if (!target || !(target instanceof Element)) return false;
+  if (target.isContentEditable) return true;
+  const tag = target.tagName;
+  if (tag === "TEXTAREA" || tag === "SELECT") return true;
+  if (tag === "INPUT") {
+    const type = (target.getAttribute("type") || "text").toLowerCase();
+    return !["button", "submit", "reset", "checkbox", "radio", "range", "color", "file", "image"].includes(type);
+  }
+  return false;
+}
+
+function errorMessage(ack, fallback) {
+  if (ack && ack.error) return ack.error.message || ack.error.code || fallback;
+  return fallback;
+}
+
+const WITHDRAW_REASONS = {
+  expired: "the offer timed out",
+  declined: "it was declined",
+  agent_away: "you went away",
+  agent_offline: "you went offline",
+  abandoned: "the customer left",
+};
+
+// ---------------------------------------------------------------------------
+// Elements
+// ---------------------------------------------------------------------------
+
+const ui = {
+  agentName: $("agent-name"),
+  stateSelect: $("state-select"),
+  stateLabel: $("state-label"),
+  agentLoad: $("agent-load"),
+  logout: $("logout"),
+  connection: $("connection-status"),
+  offers: $("offers"),
+  offersEmpty: $("offers-empty"),
+  workList: $("work-list"),
+  workEmpty: $("work-empty"),
+  thread: $("thread"),
+  threadTitle: $("thread-title"),
+  threadMeta: $("thread-meta"),
+  wrapUpStatus: $("wrap-up-status"),
+  endWrapUp: $("end-wrap-up"),
+  closeConversation: $("close-conversation"),
+  messages: $("messages"),
+  typingIndicator: $("typing-indicator"),
+  composerForm: $("composer-form"),
+  composer: $("composer"),
+  composerError: $("composer-error"),
+  send: $("send"),
+  customerStatus: $("customer-status"),
+  customerDetails: $("customer-details"),
+  customerName: $("customer-name"),
+  customerTier: $("customer-tier"),
+  customerContext: $("customer-context"),
+  customerIdentities: $("customer-identities"),
+  customerNotes: $("customer-notes"),
+  customerHistory: $("customer-history"),
+  noteForm: $("note-form"),
+  noteBody: $("note-body"),
+  noteError: $("note-error"),
+  addNote: $("add-note"),
+  toasts: $("toasts"),
+};
+
+// ---------------------------------------------------------------------------
+// State
+// ---------------------------------------------------------------------------
+
+const store = {
+  agent: null,
+  state: null,
+  stateSince: Date.now(),
+  load: {},
+  capacity: {},
+  /** interaction_id -> {offer, deadline, el, countdownEl, pending} (insertion order = oldest first) */
+  offers: new Map(),
+  /** interaction_id -> {item, unread, el, typing, typingTimer, knownIds:Set} */
+  work: new Map(),
+  /** interaction_id -> draft text; survives reconnects and selection changes */
+  drafts: new Map(),
+  selectedId: null,
+  /** what the customer panel currently shows */
+  panel: { customerId: null, interactionId: null, requestSeq: 0 },
+  /** our own typing signal */
+  typing: { interactionId: null, idleTimer: null },
+  helloCount: 0,
+};
+
+const baseTitle = document.title;
+
+// ---------------------------------------------------------------------------
+// Toasts
+// ---------------------------------------------------------------------------
+
+function toast(message, kind = "info") {
+  const node = el("div", `toast toast-${kind}`, message);
+  ui.toasts.append(node);
+  setTimeout(() => node.classList.add("toast-leaving"), 4500);
+  setTimeout(() => node.remove(), 5000);
+}
+
+// ---------------------------------------------------------------------------
+// Socket
+// ---------------------------------------------------------------------------
+
+const socket = io("/agent", { withCredentials: true });
+
+/** Emit with an acknowledgement; resolves with the ack or a synthetic error. */
+function request(event, data, timeoutMs = 10000) {
+  return new Promise((resolve) => {
+    if (!socket.connected) {
+      resolve({ error: { code: "disconnected", message: "Not connected to the server. Please wait…" } });
+      return;
+    }
+    socket.timeout(timeoutMs).emit(event, data, (err, ack) => {
+      if (err) resolve({ error: { code: "timeout", message: "The server did not answer in time." } });
+      else resolve(ack || { error: { code: "invalid_response", message: "Empty answer from server." } });
+    });
+  });
+}
+
+function setConnection(status) {
+  const labels = { connected: "connected", reconnecting: "reconnecting…", connecting: "connecting…" };
+  ui.connection.textContent = labels[status] || status;
+  ui.connection.className = `connection-status status-${status}`;
+}
+
+function goToLogin() {
+  window.location.assign("/login?next=" + encodeURIComponent("/console"));
+}
+
+/** Decide whether a connection problem is an expired session or a network problem. */
+let checkingSession = false;
+async function checkSessionOrRetry() {
+  if (checkingSession) return;
+  checkingSession = true;
+  try {
+    const response = await fetch("/api/v1/me", { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (response.status === 401 || response.status === 403) {
+      goToLogin();
+      return;
+    }
+  } catch {
+    // Network down: keep trying below.
+  } finally {
+    checkingSession = false;
+  }
+  setConnection("reconnecting");
+  // When the server refused the handshake the client does not retry by itself.
+  if (!socket.active) setTimeout(() => { if (!socket.connected) socket.connect(); }, 3000);
+}
+
+socket.on("connect", () => setConnection("connected"));
+
+socket.on("disconnect", (reason) => {
+  setConnection("reconnecting");
+  stopOwnTyping(false);
+  if (reason === "io server disconnect") checkSessionOrRetry();
+});
+
+socket.on("connect_error", () => {
+  setConnection("reconnecting");
+  checkSessionOrRetry();
+});
+
+socket.on("hello", (data) => onHello(data || {}));
+socket.on("state", (data) => onState(data || {}));
+socket.on("offer", (offer) => { if (offer) addOffer(offer, true); });
+socket.on("offer_withdrawn", (data) => onOfferWithdrawn(data || {}));
+socket.on("assigned", (item) => { if (item) onAssigned(item, false); });
+socket.on("message", (data) => onMessage(data || {}));
+socket.on("typing", (data) => onCustomerTyping(data || {}));
+socket.on("interaction_updated", (data) => onInteractionUpdated(data || {}));
+
+// ---------------------------------------------------------------------------
+// Agent header: name, state, load
+// ---------------------------------------------------------------------------
+
+function onHello(data) {
+  store.helloCount += 1;
+  store.agent = data.agent || store.agent;
+  ui.agentName.textContent = (store.agent && store.agent.name) || "Agent";
+  const role = store.agent && store.agent.role;
+  if ((role === "supervisor" || role === "admin") && !$("wallboard-link")) {
+    const link = el("a", "btn btn-ghost", "Wallboard");
+    link.id = "wallboard-link";
+    link.href = "/console/supervisor";
+    ui.connection.before(link);
+  }
+  applyState(data.state, data.load, data.capacity, data.state_since);
+  ui.stateSelect.disabled = false;
+
+  // Offers: rebuild, keeping local countdowns of offers we already show.
+  const incomingOffers = Array.isArray(data.offers) ? data.offers : [];
+  const keepOffers = new Set(incomingOffers.map((o) => o.interaction_id));
+  for (const id of [...store.offers.keys()]) {
+    if (!keepOffers.has(id)) removeOffer(id);
+  }
+  for (const offer of incomingOffers) addOffer(offer, false);
+
+  // Work: rebuild, keeping drafts, unread counters and selection.
+  const incomingWork = Array.isArray(data.work) ? data.work : [];
+  const keepWork = new Set(incomingWork.map((w) => w.interaction_id));
+  for (const id of [...store.work.keys()]) {
+    if (!keepWork.has(id)) removeWork(id, { silent: true });
+  }
+  for (const item of incomingWork) upsertWork(item, { countUnread: store.helloCount > 1 });
+
+  if (store.selectedId !== null && !store.work.has(store.selectedId)) store.selectedId = null;
+  if (store.selectedId === null && store.work.size > 0 && store.helloCount === 1) {
+    select(store.work.keys().next().value);
+  } else {
+    renderThread();
+  }
+  renderEmptyStates();
+}
+
+function onState(data) {
+  applyState(data.state, data.load, data.capacity, data.state_since);
+}
+
+function applyState(state, load, capacity, since) {
+  const sinceMs = since ? Date.parse(since) : NaN;
+  if (state && state !== store.state) {
+    store.state = state;
+    store.stateSince = Number.isNaN(sinceMs) ? Date.now() : Math.min(sinceMs, Date.now());
+  } else if (!Number.isNaN(sinceMs)) {
+    store.stateSince = Math.min(sinceMs, Date.now());
+  }
+  if (load) store.load = load;
+  if (capacity) store.capacity = capacity;
+  if (store.state) ui.stateSelect.value = store.state;
+  document.body.dataset.agentState = store.state || "";
+  renderStateLabel();
+  renderLoad();
+}
+
+function renderStateLabel() {
+  if (!store.state) {
+    ui.stateLabel.textContent = "—";
+    return;
+  }
+  ui.stateLabel.textContent = `${store.state} · ${formatDuration(Date.now() - store.stateSince)}`;
+  ui.stateLabel.className = `state-label state-${store.state}`;
+}
+
+function renderLoad() {
+  const channels = new Set([...Object.keys(store.capacity || {}), ...Object.keys(store.load || {})]);
+  if (channels.size === 0) {
+    ui.agentLoad.textContent = "—";
+    return;
+  }
+  ui.agentLoad.textContent = [...channels]
+    .sort()
+    .map((ch) => `${ch} ${Number(store.load[ch] || 0)}/${Number(store.capacity[ch] || 0)}`)
+    .join(" · ");
+}
+
+ui.stateSelect.addEventListener("change", async () => {
+  const wanted = ui.stateSelect.value;
+  const previous = store.state;
+  ui.stateSelect.disabled = true;
+  const ack = await request("set_state", { state: wanted });
+  ui.stateSelect.disabled = false;
+  if (ack && ack.ok) {
+    applyState(ack.state || wanted, ack.load, ack.capacity, ack.state_since);
+  } else {
+    if (previous) ui.stateSelect.value = previous;
+    toast(`Could not change state: ${errorMessage(ack, "unknown error")}`, "error");
+  }
+});
+
+ui.logout.addEventListener("click", async () => {
+  ui.logout.disabled = true;
+  stopOwnTyping(true);
+  try {
+    await fetch("/api/v1/session", { method: "DELETE", credentials: "same-origin" });
+  } catch {
+    // go to login anyway
+  }
+  socket.disconnect();
+  window.location.assign("/login");
+});
+
+// ---------------------------------------------------------------------------
+// Offers
+// ---------------------------------------------------------------------------
+
+function addOffer(offer, isNew) {
+  const id = offer.interaction_id;
+  if (id === undefined || id === null) return;
+  if (store.work.has(id)) return; // already ours
+  const existing = store.offers.get(id);
+  if (existing) {
+    existing.offer = offer;
+    return;
+  }
+  const timeout = Number(offer.timeout_s);
+  const deadline = Date.now() + (Number.isFinite(timeout) && timeout > 0 ? timeout : 30) * 1000;
+
+  const card = el("article", "offer-card");
+  card.dataset.interactionId = String(id);
+  card.setAttribute("aria-label", `Offer from ${customerName(offer.customer)}`);
+  card.tabIndex = -1;
+
+  const head = el("div", "offer-head");
+  head.append(el("span", "offer-customer", customerName(offer.customer)));
+  const tier = offer.customer && offer.customer.tier;
+  if (tier) head.append(el("span", "tier-badge", tier));
+  card.append(head);
+
+  const queueLine = el("div", "offer-queue");
+  queueLine.append(channelBadge(offer.channel), el("span", "offer-queue-name", offer.queue || ""));
+  card.append(queueLine);
+
+  card.append(el("p", "offer-preview", offer.preview || ""));
+
+  const footer = el("div", "offer-footer");
+  const timer = el("span", "offer-timer");
+  const countdown = el("span", "offer-countdown", String(Math.ceil((deadline - Date.now()) / 1000)));
+  countdown.setAttribute("aria-label", "seconds left");
+  timer.append(countdown, el("span", "offer-timer-unit", " s left"));
+  const accept = el("button", "btn btn-primary offer-accept", "Accept");
+  accept.type = "button";
+  accept.title = "Accept (a)";
+  const decline = el("button", "btn btn-secondary offer-decline", "Decline");
+  decline.type = "button";
+  decline.title = "Decline (d)";
+  accept.addEventListener("click", () => acceptOffer(id));
+  decline.addEventListener("click", () => declineOffer(id));
+  const buttons = el("div", "offer-buttons");
+  buttons.append(accept, decline);
+  footer.append(timer, buttons);
+  card.append(footer);
+
+  // Clicking the card body (not a button) previews the customer.
+  card.addEventListener("click", (event) => {
+    if (event.target instanceof Element && event.target.closest("button")) return;
+    if (offer.customer && offer.customer.customer_id != null) {
+      loadCustomer(offer.customer.customer_id, null, `Offer · ${offer.queue || offer.channel || ""}`);
+    }
+  });
+
+  ui.offers.append(card);
+  store.offers.set(id, { offer, deadline, el: card, countdownEl: countdown, pending: false });
+  renderEmptyStates();
+  updateTitle();
+
+  if (isNew) {
+    playChime();
+    notifyDesktop(offer);
+  }
+  // Screen pop: show the offered customer unless the agent is working on a conversation.
+  if (store.selectedId === null && offer.customer && offer.customer.customer_id != null) {
+    loadCustomer(offer.customer.customer_id, null, `Offer · ${offer.queue || offer.channel || ""}`);
+  }
+}
+
+function removeOffer(id) {
+  const entry = store.offers.get(id);
+  if (!entry) return null;
+  entry.el.remove();
+  store.offers.delete(id);
+  renderEmptyStates();
+  updateTitle();
+  // Restore the panel if it showed this offer's customer and nothing is selected.
+  if (store.selectedId === null && store.panel.interactionId === null &&
+      entry.offer.customer && store.panel.customerId === entry.offer.customer.customer_id) {
+    const next = store.offers.values().next().value;
+    if (next && next.offer.customer) {
+      loadCustomer(next.offer.customer.customer_id, null, `Offer · ${next.offer.queue || ""}`);
+    } else {
+      clearCustomer();
+    }
+  }
+  return entry;
+}
+
+function setOfferPending(entry, pending) {
+  entry.pending = pending;
+  entry.el.classList.toggle("offer-pending", pending);
+  for (const button of entry.el.querySelectorAll("button")) button.disabled = pending;
+}
+
+async function acceptOffer(id) {
+  const entry = store.offers.get(id);
+  if (!entry || entry.pending) return;
+  setOfferPending(entry, true);
+  const ack = await request("accept", { interaction_id: id });
+  if (ack && ack.ok) {
+    removeOffer(id);
+    if (ack.work) onAssigned(ack.work, true);
+    else select(id);
+    return;
+  }
+  const code = ack && ack.error && ack.error.code;
+  if (code === "conflict" || code === "not_found") {
+    removeOffer(id);
+    toast(`Offer no longer available: ${errorMessage(ack, "taken or expired")}`, "warning");
+  } else {
+    if (store.offers.has(id)) setOfferPending(entry, false);
+    toast(`Could not accept: ${errorMessage(ack, "unknown error")}`, "error");
+  }
+}
+
+async function declineOffer(id) {
+  const entry = store.offers.get(id);
+  if (!entry || entry.pending) return;
+  setOfferPending(entry, true);
+  const ack = await request("decline", { interaction_id: id });
+  if (ack && ack.ok) {
+    removeOffer(id);
+    return;
+  }
+  const code = ack && ack.error && ack.error.code;
+  if (code === "conflict" || code === "not_found") {
+    removeOffer(id);
+  } else {
+    if (store.offers.has(id)) setOfferPending(entry, false);
+    toast(`Could not decline: ${errorMessage(ack, "unknown error")}`, "error");
+  }
+}
+
+function onOfferWithdrawn(data) {
+  const entry = removeOffer(data.interaction_id);
+  if (!entry) return;
+  const reason = WITHDRAW_REASONS[data.reason] || data.reason || "it was withdrawn";
+  toast(`Offer from ${customerName(entry.offer.customer)} removed: ${reason}.`, "warning");
+}
+
+function oldestOffer() {
+  for (const [id, entry] of store.offers) {
+    if (!entry.pending && entry.el.isConnected) return id;
+  }
+  return null;
+}
+
+function tickOffers() {
+  const now = Date.now();
+  for (const [id, entry] of store.offers) {
+    const left = Math.max(0, Math.ceil((entry.deadline - now) / 1000));
+    const text = String(left);
+    if (entry.countdownEl.textContent !== text) entry.countdownEl.textContent = text;
+    entry.el.classList.toggle("offer-urgent", left <= 5);
+    // The server withdraws expired offers; drop stale cards if that message never comes.
+    if (now - entry.deadline > 5000 && !entry.pending) removeOffer(id);
+  }
+}
+
+// Desktop notifications ------------------------------------------------------
+
+function notifyDesktop(offer) {
+  try {
+    if (!document.hidden || !("Notification" in window) || Notification.permission !== "granted") return;
+    const n = new Notification(`New ${offer.channel || ""} offer`.replace(/\s+/g, " "), {
+      body: `${customerName(offer.customer)} · ${offer.queue || ""}\n${offer.preview || ""}`,
+      tag: `offer-${offer.interaction_id}`,
+    });
+    n.addEventListener("click", () => {
+      window.focus();
+      n.close();
+    });
+  } catch {
+    // ignore
+  }
+}
+
+let askedPermission = false;
+document.addEventListener("click", () => {
+  unlockAudio();
+  if (askedPermission) return;
+  askedPermission = true;
+  try {
+    if ("Notification" in window && Notification.permission === "default") {
+      const result = Notification.requestPermission();
+      if (result && typeof result.catch === "function") result.catch(() => {});
+    }
+  } catch {
+    // ignore
+  }
+}, { capture: true });
+
+// Keyboard shortcuts: a = accept, d = decline (oldest offer) --------------------
+
+document.addEventListener("keydown", (event) => {
+  if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
+  if (isTextField(event.target)) return;
+  const key = event.key.toLowerCase();
+  if (key !== "a" && key !== "d") return;
+  const id = oldestOffer();
+  if (id === null) return;
+  event.preventDefault();
+  if (key === "a") acceptOffer(id);
+  else declineOffer(id);
+});
+
+// ---------------------------------------------------------------------------
+// Work list
+// ---------------------------------------------------------------------------
+
+function onAssigned(item, selectIt) {
+  removeOffer(item.interaction_id);
+  const isNew = !store.work.has(item.interaction_id);
+  upsertWork(item, { countUnread: false });
+  if (selectIt || (isNew && store.selectedId === null)) select(item.interaction_id);
+  else if (store.selectedId === item.interaction_id) renderThread();
+  renderEmptyStates();
+}
+
+function upsertWork(item, { countUnread }) {
+  const id = item.interaction_id;
+  let entry = store.work.get(id);
+  if (!entry) {
+    entry = { item, unread: 0, el: null, typing: false, typingTimer: null, knownIds: new Set() };
+    store.work.set(id, entry);
+    entry.el = buildWorkItem(id);
+    ui.workList.append(entry.el);
+    for (const m of item.messages || []) entry.knownIds.add(m.message_id);
+  } else {
+    const previous = entry.item;
+    const merged = { ...previous, ...item };
+    if (!Array.isArray(item.messages)) merged.messages = previous.messages || [];
+    entry.item = merged;
+    for (const m of merged.messages || []) {
+      if (!entry.knownIds.has(m.message_id)) {
+        entry.knownIds.add(m.message_id);
+        if (countUnread && m.direction === "in" && id !== store.selectedId) entry.unread += 1;
+      }
+    }
+  }
+  if (!Array.isArray(entry.item.messages)) entry.item.messages = [];
+  renderWorkItem(id);
+  return entry;
+}
+
+function buildWorkItem(id) {
+  const li = el("li", "work-row");
+  const button = el("button", "work-item");
+  button.type = "button";
+  button.dataset.interactionId = String(id);
+  button.addEventListener("click", () => select(id));
+  const top = el("span", "work-top");
+  const name = el("span", "work-customer");
+  const unread = el("span", "work-unread");
+  unread.hidden = true;
+  top.append(name, unread);
+  const bottom = el("span", "work-bottom");
+  const channel = el("span", "channel-badge work-channel");
+  const queue = el("span", "work-queue");
+  const state = el("span", "work-state");
+  bottom.append(channel, queue, state);
+  button.append(top, bottom);
+  li.append(button);
+  li.refs = { button, name, unread, channel, queue, state };
+  return li;
+}
+
+function workStateText(item) {
+  if (item.state === "wrap_up") {
+    const until = parseTime(item.wrap_up_until);
+    if (Number.isNaN(until)) return "wrap-up";
+    return `wrap-up ${formatDuration(until - Date.now())}`;
+  }
+  return item.state === "assigned" ? "assigned" : String(item.state || "");
+}
+
+function renderWorkItem(id) {
+  const entry = store.work.get(id);
+  if (!entry) return;
+  const { item } = entry;
+  const r = entry.el.refs;
+  r.name.textContent = customerName(item.customer);
+  r.channel.textContent = item.channel || "?";
+  r.queue.textContent = item.queue || "";
+  r.state.textContent = workStateText(item);
+  r.state.className = `work-state state-${item.state}`;
+  r.unread.textContent = String(entry.unread);
+  r.unread.hidden = entry.unread === 0;
+  r.unread.setAttribute("aria-label", `${entry.unread} unread`);
+  r.button.classList.toggle("is-selected", id === store.selectedId);
+  r.button.classList.toggle("is-wrap-up", item.state === "wrap_up");
+  if (id === store.selectedId) r.button.setAttribute("aria-current", "true");
+  else r.button.removeAttribute("aria-current");
+}
+
+function removeWork(id, { silent } = {}) {
+  const entry = store.work.get(id);
+  if (!entry) return;
+  clearTimeout(entry.typingTimer);
+  entry.el.remove();
+  store.work.delete(id);
+  store.drafts.delete(id);
+  if (store.typing.interactionId === id) stopOwnTyping(false);
+  if (store.selectedId === id) {
+    store.selectedId = null;
+    const next = store.work.keys().next().value;
+    if (next !== undefined && !silent) select(next);
+    else {
+      renderThread();
+      clearCustomer();
+    }
+  }
+  renderEmptyStates();
+}
+
+function select(id) {
+  if (!store.work.has(id)) return;
+  const previous = store.selectedId;
+  if (previous !== null && previous !== id) {
+    store.drafts.set(previous, ui.composer.value);
+    stopOwnTyping(true);
+  }
+  store.selectedId = id;
+  const entry = store.work.get(id);
+  entry.unread = 0;
+  for (const other of store.work.keys()) renderWorkItem(other);
+  ui.composer.value = store.drafts.get(id) || "";
+  hideComposerError();
+  hideNoteError();
+  renderThread();
+  const customer = entry.item.customer;
+  if (customer && customer.customer_id != null) {
+    if (store.panel.customerId !== customer.customer_id || store.panel.interactionId !== id) {
+      loadCustomer(customer.customer_id, id, `Conversation · ${entry.item.queue || entry.item.channel || ""}`);
+    } else {
+      updateNoteForm();
+    }
+  } else {
+    clearCustomer("This conversation has no customer record.");
+  }
+}
+
+function tickWork() {
+  for (const [id, entry] of store.work) {
+    if (entry.item.state === "wrap_up") renderWorkItem(id);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Thread
+// ---------------------------------------------------------------------------
+
+function messageElement(message) {
+  const li = el("li", "message");
+  const kind = message.author_kind === "system"
+    ? "message-system"
+    : message.direction === "out" ? "message-out" : "message-in";
+  li.classList.add(kind);
+  if (message.message_id != null) li.dataset.messageId = String(message.message_id);
+  const meta = el("div", "message-meta");
+  const fallbackAuthor = message.author_kind === "system" ? "System" : message.direction === "out" ? "Agent" : "Customer";
+  meta.append(el("span", "message-author", message.author_name || fallbackAuthor));
+  meta.append(timeElement(message.created_at, formatClock(message.created_at), "message-time"));
+  li.append(meta, el("div", "message-body", message.body ?? ""));
+  return li;
+}
+
+function isNearBottom(node) {
+  return node.scrollHeight - node.scrollTop - node.clientHeight < 80;
+}
+
+function scrollToBottom(node) {
+  node.scrollTop = node.scrollHeight;
+}
+
+function renderThread() {
+  const entry = store.selectedId !== null ? store.work.get(store.selectedId) : null;
+  ui.messages.replaceChildren();
+  ui.threadMeta.replaceChildren();
+  if (!entry) {
+    ui.thread.classList.add("is-empty");
+    ui.threadTitle.textContent = "No conversation selected";
+    ui.threadMeta.append(el("span", "empty-hint", store.work.size ? "Pick a conversation from the list." : "Accept an offer to start."));
+    ui.typingIndicator.hidden = true;
+    ui.composer.disabled = true;
+    ui.send.disabled = true;
+    ui.closeConversation.disabled = true;
+    ui.closeConversation.hidden = false;
+    ui.endWrapUp.hidden = true;
+    ui.wrapUpStatus.hidden = true;
+    updateNoteForm();
+    return;
+  }
+  const { item } = entry;
+  ui.thread.classList.remove("is-empty");
+  ui.threadTitle.textContent = customerName(item.customer);
+  ui.threadMeta.append(channelBadge(item.channel), el("span", "thread-queue", item.queue || ""));
+  if (item.assigned_at) {
+    ui.threadMeta.append(el("span", "thread-since", `since ${formatClock(item.assigned_at)}`));
+  }
+  const messages = [...(item.messages || [])];
+  for (const m of messages) ui.messages.append(messageElement(m));
+  scrollToBottom(ui.messages);
+  renderThreadState();
+  renderTyping();
+}
+
+function renderThreadState() {
+  const entry = store.selectedId !== null ? store.work.get(store.selectedId) : null;
+  if (!entry) return;
+  const wrapUp = entry.item.state === "wrap_up";
+  ui.composer.disabled = wrapUp;
+  ui.send.disabled = wrapUp;
+  ui.composer.placeholder = wrapUp
+    ? "This conversation is closed (wrap-up)."
+    : "Type a reply… (Enter to send, Shift+Enter for a new line)";
+  ui.closeConversation.hidden = wrapUp;
+  ui.closeConversation.disabled = wrapUp;
+  ui.endWrapUp.hidden = !wrapUp;
+  ui.wrapUpStatus.hidden = !wrapUp;
+  if (wrapUp) renderWrapUpStatus(entry.item);
+  updateNoteForm();
+}
+
+function renderWrapUpStatus(item) {
+  const until = parseTime(item.wrap_up_until);
+  ui.wrapUpStatus.textContent = Number.isNaN(until)
+    ? "Wrap-up"
+    : `Wrap-up · ${formatDuration(until - Date.now())} left`;
+}
+
+function appendMessageToThread(message) {
+  const stick = isNearBottom(ui.messages);
+  ui.messages.append(messageElement(message));
+  if (stick || message.direction === "out") scrollToBottom(ui.messages);
+}
+
+function addMessage(interactionId, message) {
+  const entry = store.work.get(interactionId);
+  if (!entry || !message) return false;
+  if (message.message_id != null && entry.knownIds.has(message.message_id)) return false;
+  if (message.message_id != null) entry.knownIds.add(message.message_id);
+  entry.item.messages.push(message);
+  if (interactionId === store.selectedId) {
+    appendMessageToThread(message);
+  } else if (message.direction === "in") {
+    entry.unread += 1;
+    renderWorkItem(interactionId);
+  }
+  return true;
+}
+
+function onMessage(data) {
+  let id = data.interaction_id;
+  if ((id === undefined || id === null) && data.conversation_id != null) {
+    for (const [wid, entry] of store.work) {
+      if (entry.item.conversation_id === data.conversation_id) id = wid;
+    }
+  }
+  const added = addMessage(id, data.message);
+  if (added && data.message && data.message.direction === "in") {
+    setCustomerTyping(id, false);
+    if (id !== store.selectedId || document.hidden) playChime();
+  }
+}
+
+// Customer typing ---------------------------------------------------------------
+
+function onCustomerTyping(data) {
+  setCustomerTyping(data.interaction_id, Boolean(data.typing));
+}
+
+function setCustomerTyping(id, typing) {
+  const entry = store.work.get(id);
+  if (!entry) return;
+  clearTimeout(entry.typingTimer);
+  entry.typing = typing;
+  // Safety net in case the "stopped typing" event is lost.
+  if (typing) entry.typingTimer = setTimeout(() => setCustomerTyping(id, false), 15000);
+  if (id === store.selectedId) renderTyping();
+}
+
+function renderTyping() {
+  const entry = store.selectedId !== null ? store.work.get(store.selectedId) : null;
+  if (entry && entry.typing && entry.item.state !== "wrap_up") {
+    ui.typingIndicator.textContent = `${customerName(entry.item.customer)} is typing…`;
+    ui.typingIndicator.hidden = false;
+  } else {
+    ui.typingIndicator.textContent = "";
+    ui.typingIndicator.hidden = true;
+  }
+}
+
+// Our typing signal -----------------------------------------------------------
+
+function startOwnTyping() {
+  const id = store.selectedId;
+  if (id === null) return;
+  const entry = store.work.get(id);
+  if (!entry || entry.item.state !== "assigned") return;
+  if (store.typing.interactionId !== id) {
+    stopOwnTyping(true);
+    store.typing.interactionId = id;
+    if (socket.connected) socket.emit("typing", { interaction_id: id, typing: true }, () => {});
+  }
+  clearTimeout(store.typing.idleTimer);
+  store.typing.idleTimer = setTimeout(() => stopOwnTyping(true), 3000);
+}
+
+function stopOwnTyping(emit) {
+  clearTimeout(store.typing.idleTimer);
+  store.typing.idleTimer = null;
+  const id = store.typing.interactionId;
+  store.typing.interactionId = null;
+  if (emit && id !== null && socket.connected && store.work.has(id)) {
+    socket.emit("typing", { interaction_id: id, typing: false }, () => {});
+  }
+}
+
+// Composer ------------------------------------------------------------------------
+
+function showComposerError(message) {
+  ui.composerError.textContent = message;
+  ui.composerError.hidden = false;
+}
+
+function hideComposerError() {
+  ui.composerError.textContent = "";
+  ui.composerError.hidden = true;
+}
+
+ui.composer.addEventListener("input", () => {
+  if (store.selectedId === null) return;
+  store.drafts.set(store.selectedId, ui.composer.value);
+  if (ui.composer.value.length > 0) startOwnTyping();
+  else stopOwnTyping(true);
+});
+
+ui.composer.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing && !event.ctrlKey && !event.altKey && !event.metaKey) {
+    event.preventDefault();
+    sendMessage();
+  }
+});
+
+ui.composerForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  sendMessage();
+});
+
+let sending = false;
+async function sendMessage() {
+  const id = store.selectedId;
+  if (id === null || sending) return;
+  const entry = store.work.get(id);
+  if (!entry || entry.item.state !== "assigned") return;
+  const body = ui.composer.value;
+  if (body.trim().length === 0) return;
+  hideComposerError();
+  stopOwnTyping(true);
+  sending = true;
+  ui.send.disabled = true;
+  const ack = await request("send_message", { interaction_id: id, body });
+  sending = false;
+  if (store.selectedId === id) renderThreadState();
+  else ui.send.disabled = ui.composer.disabled;
+  if (ack && ack.ok) {
+    if (ack.message) addMessage(id, ack.message);
+    // Clear the draft only if it was not edited while the message was in flight.
+    if (store.selectedId === id && ui.composer.value === body) ui.composer.value = "";
+    if ((store.drafts.get(id) || "") === body) store.drafts.delete(id);
+    if (store.selectedId === id) ui.composer.focus();
+  } else {
+    const message = `Message not sent: ${errorMessage(ack, "unknown error")}`;
+    if (store.selectedId === id) showComposerError(message);
+    else toast(message, "error");
+  }
+}
+
+// Close / wrap-up -------------------------------------------------------------
+
+ui.closeConversation.addEventListener("click", async () => {
+  const id = store.selectedId;
+  if (id === null) return;
+  ui.closeConversation.disabled = true;
+  stopOwnTyping(true);
+  const ack = await request("close", { interaction_id: id });
+  if (ack && ack.ok) {
+    if (ack.work) upsertWork(ack.work, { countUnread: false });
+    if (store.selectedId === id) {
+      renderThreadState();
+      renderTyping();
+      if (!ui.endWrapUp.hidden) ui.endWrapUp.focus();
+    }
+  } else {
+    ui.closeConversation.disabled = false;
+    toast(`Could not close: ${errorMessage(ack, "unknown error")}`, "error");
+  }
+});
+
+ui.endWrapUp.addEventListener("click", async () => {
+  const id = store.selectedId;
+  if (id === null) return;
+  ui.endWrapUp.disabled = true;
+  const ack = await request("end_wrap_up", { interaction_id: id });
+  ui.endWrapUp.disabled = false;
+  if (ack && ack.ok) {
+    removeWork(id);
+  } else if (ack && ack.error && ack.error.code === "not_found") {
+    removeWork(id);
+  } else {
+    toast(`Could not end wrap-up: ${errorMessage(ack, "unknown error")}`, "error");
+  }
+});
+
+function onInteractionUpdated(data) {
+  const id = data.interaction_id;
+  if (id === undefined || id === null) return;
+  if (data.state === "ended") {
+    removeOffer(id);
+    if (store.work.has(id)) removeWork(id);
+    return;
+  }
+  if (!store.work.has(id)) {
+    // Only WorkItems we hold are relevant; a full WorkItem for an unknown id is adopted.
+    if (data.customer === undefined) return;
+    removeOffer(id);
+  }
+  const wasState = store.work.has(id) ? store.work.get(id).item.state : null;
+  upsertWork(data, { countUnread: true });
+  if (store.selectedId === id) {
+    if (Array.isArray(data.messages)) renderThread();
+    else {
+      renderThreadState();
+      renderTyping();
+    }
+  } else if (store.selectedId === null) {
+    select(id);
+  }
+  if (wasState === "assigned" && data.state === "wrap_up" && id !== store.selectedId) {
+    toast(`Conversation with ${customerName(data.customer)} was closed.`, "info");
+  }
+  renderEmptyStates();
+}
+
+// ---------------------------------------------------------------------------
+// Customer panel (screen pop)
+// ---------------------------------------------------------------------------
+
+function clearCustomer(message) {
+  store.panel.customerId = null;
+  store.panel.interactionId = null;
+  store.panel.requestSeq += 1;
+  ui.customerDetails.hidden = true;
+  ui.customerStatus.hidden = false;
+  ui.customerStatus.textContent = message || "Select a conversation to see the customer.";
+  updateNoteForm();
+}
+
+async function loadCustomer(customerId, interactionId, contextText) {
+  const seq = ++store.panel.requestSeq;
+  const sameCustomer = store.panel.customerId === customerId;
+  store.panel.customerId = customerId;
+  store.panel.interactionId = interactionId;
+  ui.customerContext.textContent = contextText || "";
+  updateNoteForm();
+  if (!sameCustomer) {
+    ui.customerDetails.hidden = true;
+    ui.customerStatus.hidden = false;
+    ui.customerStatus.textContent = "Loading customer…";
+  }
+  let response;
+  try {
+    response = await fetch(`/api/v1/customers/${encodeURIComponent(customerId)}`, {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    });
+  } catch {
+    if (seq === store.panel.requestSeq) showCustomerError("Could not load the customer (network error).");
+    return;
+  }
+  if (seq !== store.panel.requestSeq) return;
+  if (response.status === 401) {
+    goToLogin();
+    return;
+  }
+  if (!response.ok) {
+    showCustomerError(response.status === 404 ? "Customer not found." : `Could not load the customer (HTTP ${response.status}).`);
+    return;
+  }
+  let data;
+  try {
+    data = await response.json();
+  } catch {
+    showCustomerError("Could not read the customer record.");
+    return;
+  }
+  if (seq !== store.panel.requestSeq) return;
+  renderCustomer(data, interactionId);
+}
+
+function showCustomerError(message) {
+  ui.customerDetails.hidden = true;
+  ui.customerStatus.hidden = false;
+  ui.customerStatus.textContent = message;
+}
+
+function renderCustomer(data, currentInteractionId) {
+  ui.customerStatus.hidden = true;
+  ui.customerDetails.hidden = false;
+  ui.customerName.textContent = data.name || "Anonymous visitor";
+  ui.customerTier.textContent = data.tier || "";
+  ui.customerTier.hidden = !data.tier;
+
+  ui.customerIdentities.replaceChildren();
+  const identities = Array.isArray(data.identities) ? data.identities : [];
+  for (const identity of identities) {
+    const li = el("li", "identity");
+    li.append(el("span", "identity-kind", identity.kind || ""), el("span", "identity-value", identity.value || ""));
+    ui.customerIdentities.append(li);
+  }
+  if (identities.length === 0) ui.customerIdentities.append(el("li", "empty-hint", "No known identities."));
+
+  ui.customerNotes.replaceChildren();
+  const notes = Array.isArray(data.notes) ? [...data.notes] : [];
+  notes.sort((a, b) => (parseTime(b.created_at) || 0) - (parseTime(a.created_at) || 0));
+  for (const note of notes) ui.customerNotes.append(noteElement(note));
+
+  ui.customerHistory.replaceChildren();
+  const interactions = Array.isArray(data.interactions) ? data.interactions : [];
+  for (const interaction of interactions) {
+    ui.customerHistory.append(historyElement(interaction, interaction.interaction_id === currentInteractionId));
+  }
+  if (interactions.length === 0) ui.customerHistory.append(el("li", "empty-hint", "No previous interactions."));
+  updateNoteForm();
+}
+
+function noteElement(note) {
+  const li = el("li", "note");
+  if (note.note_id != null) li.dataset.noteId = String(note.note_id);
+  const meta = el("div", "note-meta");
+  meta.append(el("span", "note-label", "Private note"));
+  meta.append(el("span", "note-author", note.author_name || ""));
+  meta.append(timeElement(note.created_at, formatDateTime(note.created_at), "note-time"));
+  li.append(meta, el("div", "note-body", note.body ?? ""));
+  return li;
+}
+
+function historyElement(interaction, isCurrent) {
+  const li = el("li", "history-item");
+  if (interaction.interaction_id != null) li.dataset.interactionId = String(interaction.interaction_id);
+  if (isCurrent) li.classList.add("is-current");
+  const details = el("details", "history-details");
+  const summary = el("summary", "history-summary");
+  const line1 = el("span", "history-line");
+  line1.append(channelBadge(interaction.channel), el("span", "history-queue", interaction.queue || ""),
+    el("span", `history-state state-${interaction.state}`, interaction.state || ""));
+  if (isCurrent) line1.append(el("span", "history-current", "current"));
+  const when = interaction.created_at || interaction.queued_at;
+  const line2 = el("span", "history-line history-sub");
+  line2.append(timeElement(when, formatDateTime(when), "history-date"),
+    el("span", "history-agent", interaction.agent_name || "no agent"));
+  summary.append(line1, line2);
+  details.append(summary);
+  const messages = Array.isArray(interaction.messages) ? interaction.messages : [];
+  const list = el("ol", "messages history-messages");
+  for (const m of messages) list.append(messageElement(m));
+  if (messages.length === 0) list.append(el("li", "empty-hint", "No messages."));
+  details.append(list);
+  li.append(details);
+  return li;
+}
+
+function updateNoteForm() {
+  const entry = store.selectedId !== null ? store.work.get(store.selectedId) : null;
+  const enabled = Boolean(entry) && store.panel.interactionId === store.selectedId;
+  ui.noteBody.disabled = !enabled;
+  ui.addNote.disabled = !enabled;
+  ui.noteBody.placeholder = enabled
+    ? "Add a private note (not visible to the customer)"
+    : "Select one of your conversations to add a note";
+}
+
+function hideNoteError() {
+  ui.noteError.textContent = "";
+  ui.noteError.hidden = true;
+}
+
+ui.noteForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const id = store.selectedId;
+  const body = ui.noteBody.value;
+  if (id === null || body.trim().length === 0) return;
+  hideNoteError();
+  ui.addNote.disabled = true;
+  const ack = await request("add_note", { interaction_id: id, body });
+  updateNoteForm();
+  if (ack && ack.ok) {
+    if (ui.noteBody.value === body) ui.noteBody.value = "";
+    if (ack.note && store.panel.interactionId === id) {
+      ui.customerNotes.prepend(noteElement(ack.note));
+    }
+  } else {
+    ui.noteError.textContent = `Note not saved: ${errorMessage(ack, "unknown error")}`;
+    ui.noteError.hidden = false;
+  }
+});
+
+ui.noteBody.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+    event.preventDefault();
+    ui.noteForm.requestSubmit();
+  }
+});
+
+// ---------------------------------------------------------------------------
+// Misc rendering
+// ---------------------------------------------------------------------------
+
+function renderEmptyStates() {
+  ui.offersEmpty.hidden = store.offers.size > 0;
+  ui.offers.classList.toggle("has-offers", store.offers.size > 0);
+  ui.workEmpty.hidden = store.work.size > 0;
+}
+
+function updateTitle() {
+  document.title = store.offers.size > 0 ? `(${store.offers.size}) ${baseTitle}` : baseTitle;
+}
+
+// Offers tick often so the seconds shown never lag behind the real deadline.
+setInterval(tickOffers, 250);
+
+setInterval(() => {
+  tickWork();
+  renderStateLabel();
+  const entry = store.selectedId !== null ? store.work.get(store.selectedId) : null;
+  if (entry && entry.item.state === "wrap_up") renderWrapUpStatus(entry.item);
+}, 1000);
+
+renderEmptyStates();
+renderThread();
+setConnection("connecting");
