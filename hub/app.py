@@ -81,7 +81,7 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Hub:
         store=store,
         bus=bus,
         clock=clock,
-        capacity=settings.routing.default_capacity,
+        capacity=settings.agent_capacity(),
     )
     inbound = Inbound(
         store=store,

@@ -136,6 +136,11 @@ class Settings(_Section):
     def queue_map(self) -> dict[str, Queue]:
         return {q.name: q.to_queue() for q in self.queues}
 
+    def agent_capacity(self) -> dict[Channel, int]:
+        """Default capacity on the channels some queue accepts (the others cannot route)."""
+        served = {ch for q in self.queues for ch in q.channels}
+        return {ch: n for ch, n in self.routing.default_capacity.items() if ch in served}
+
 
 def _env_overrides(environ: Mapping[str, str]) -> dict[tuple[str, ...], tuple[str, Any]]:
     found: dict[tuple[str, ...], tuple[str, Any]] = {}

@@ -386,3 +386,8 @@ def test_config_error_does_not_echo_the_secret_key() -> None:
     )
 
     assert "top-secret-value" not in message
+
+
+def test_config_agent_capacity_covers_only_channels_some_queue_accepts() -> None:
+    settings = load_settings(None, environ={})
+    assert settings.agent_capacity() == {Channel.WEBCHAT: 3}
