@@ -52,6 +52,18 @@ _STATE_COLUMN = {
 }
 
 
+async def _row(conn: AsyncConnection, column: Any, value: Any) -> Row[Any] | None:
+    """The row of ``column``'s table whose ``column`` equals ``value``, if any."""
+    return (await conn.execute(select(column.table).where(column == value))).first()
+
+
+async def _interaction_row(conn: AsyncConnection, interaction_id: int) -> Row[Any]:
+    row = await _row(conn, t.interactions.c.interaction_id, interaction_id)
+    if row is None:
+        raise NotFound(f"no interaction {interaction_id}")
+    return row
+
+
 def _new_id(result: Any) -> int:
     key = result.inserted_primary_key
     assert key is not None
@@ -409,11 +421,7 @@ class SqlStore:
 
     async def customer(self, customer_id: int) -> CustomerRecord:
         async with self._tx() as conn:
-            row = (
-                await conn.execute(
-                    select(t.customers).where(t.customers.c.customer_id == customer_id)
-                )
-            ).first()
+            row = await _row(conn, t.customers.c.customer_id, customer_id)
             if row is None:
                 raise NotFound(f"no customer {customer_id}")
             if row.merged_into is not None:
@@ -447,11 +455,7 @@ class SqlStore:
 
     async def customer_summary(self, customer_id: int) -> Customer:
         async with self._tx() as conn:
-            row = (
-                await conn.execute(
-                    select(t.customers).where(t.customers.c.customer_id == customer_id)
-                )
-            ).first()
+            row = await _row(conn, t.customers.c.customer_id, customer_id)
         if row is None:
             raise NotFound(f"no customer {customer_id}")
         return Customer(row.customer_id, row.name, row.tier, row.created_at)
@@ -543,11 +547,7 @@ class SqlStore:
                     interaction_id=interaction_id, step="queued", agent_id=None, at=now
                 )
             )
-            inter_row = (
-                await conn.execute(
-                    select(t.interactions).where(t.interactions.c.interaction_id == interaction_id)
-                )
-            ).one()
+            inter_row = await _interaction_row(conn, interaction_id)
         interaction = _interaction(inter_row)
         message = await self._insert_message(
             conn,
@@ -587,13 +587,7 @@ class SqlStore:
         """Move an interaction along its lifecycle with a conditional update (atomic claim)."""
         legal = [s.value for s in sources(action)]
         async with self._tx() as conn:
-            row = (
-                await conn.execute(
-                    select(t.interactions).where(t.interactions.c.interaction_id == interaction_id)
-                )
-            ).first()
-            if row is None:
-                raise NotFound(f"no interaction {interaction_id}")
+            row = await _interaction_row(conn, interaction_id)
             target = advance(InteractionState(row.state), action)
             values: dict[str, Any] = {"state": target.value}
             column = _STATE_COLUMN.get(target)
@@ -633,22 +627,12 @@ class SqlStore:
                     .where(t.conversations.c.is_open.is_(True))
                     .values(is_open=False, closed_at=now)
                 )
-            new_row = (
-                await conn.execute(
-                    select(t.interactions).where(t.interactions.c.interaction_id == interaction_id)
-                )
-            ).one()
+            new_row = await _interaction_row(conn, interaction_id)
         return _interaction(new_row)
 
     async def interaction(self, interaction_id: int) -> Interaction:
         async with self._tx() as conn:
-            row = (
-                await conn.execute(
-                    select(t.interactions).where(t.interactions.c.interaction_id == interaction_id)
-                )
-            ).first()
-        if row is None:
-            raise NotFound(f"no interaction {interaction_id}")
+            row = await _interaction_row(conn, interaction_id)
         return _interaction(row)
 
     async def interactions(
@@ -807,13 +791,7 @@ class SqlStore:
     ) -> Message:
         """Store an agent's reply, only while the agent holds the interaction."""
         async with self._tx() as conn:
-            row = (
-                await conn.execute(
-                    select(t.interactions).where(t.interactions.c.interaction_id == interaction_id)
-                )
-            ).first()
-            if row is None:
-                raise NotFound(f"no interaction {interaction_id}")
+            row = await _interaction_row(conn, interaction_id)
             if row.agent_id != agent.user_id or row.state != InteractionState.ASSIGNED.value:
                 raise IllegalTransition(
                     f"interaction {interaction_id} is not assigned to you; the reply was not sent"
@@ -834,13 +812,7 @@ class SqlStore:
         self, interaction_id: int, *, author: User, body: str, now: datetime
     ) -> Note:
         async with self._tx() as conn:
-            row = (
-                await conn.execute(
-                    select(t.interactions).where(t.interactions.c.interaction_id == interaction_id)
-                )
-            ).first()
-            if row is None:
-                raise NotFound(f"no interaction {interaction_id}")
+            row = await _interaction_row(conn, interaction_id)
             result = await conn.execute(
                 insert(t.notes).values(
                     customer_id=row.customer_id,

@@ -106,65 +106,28 @@ def test_cli_invalid_config_stops_start_up_naming_the_key(
     assert next(iter(override)) in result.stderr  # names where the bad value came from
 
 
+def add_user(env: dict[str, str], email: str, password: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        cli(
+            "user", "add", "--role", "agent", "--email", email, "--name", "Zoe", "--password-stdin"
+        ),
+        env=env,
+        input=f"{password}\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def test_cli_user_add_and_migrate(tmp_path: Path) -> None:
     env = hub_env(tmp_path)
     migrated = subprocess.run(cli("migrate"), env=env, capture_output=True, text=True, timeout=60)
     assert migrated.returncode == 0, migrated.stderr
-    added = subprocess.run(
-        cli(
-            "user",
-            "add",
-            "--role",
-            "agent",
-            "--email",
-            "Zoe@Example.com",
-            "--name",
-            "Zoe",
-            "--password-stdin",
-        ),
-        env=env,
-        input="a long enough password\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    assert "up to date" in migrated.stdout
+    added = add_user(env, "Zoe@Example.com", "a long enough password")
     assert added.returncode == 0, added.stderr
     assert "created agent" in added.stdout
-    again = subprocess.run(
-        cli(
-            "user",
-            "add",
-            "--role",
-            "agent",
-            "--email",
-            "zoe@example.com",
-            "--name",
-            "Zoe",
-            "--password-stdin",
-        ),
-        env=env,
-        input="a long enough password\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    again = add_user(env, "zoe@example.com", "a long enough password")
     assert again.returncode != 0 and "already exists" in again.stderr
-    weak = subprocess.run(
-        cli(
-            "user",
-            "add",
-            "--role",
-            "agent",
-            "--email",
-            "x@example.com",
-            "--name",
-            "X",
-            "--password-stdin",
-        ),
-        env=env,
-        input="short\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    weak = add_user(env, "x@example.com", "short")
     assert weak.returncode != 0 and "at least" in weak.stderr
