@@ -37,7 +37,7 @@ from routing.runner import RouterRunner
 log = logging.getLogger(__name__)
 
 VENDOR = Path(__file__).with_name("static") / "vendor"
-SHUTDOWN_TIMEOUT_S = 3.0
+SHUTDOWN_TIMEOUT_S = 1.0  # per phase: aiohttp waits for handlers, cancels them, waits again
 
 
 def utc_now() -> datetime:
@@ -139,8 +139,13 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Hub:
         yield
         await router.stop()
         await store.close()
+        log.info("contact-hub stopped")
 
     async def disconnect_sockets(_app: web.Application) -> None:
+        # Close every client's connection so that open websockets do not hold the
+        # shutdown up; browsers reconnect to whichever node is up.
+        log.info("contact-hub stopping: disconnecting clients")
+        await sio.eio.disconnect()
         await sio.shutdown()
 
     app.cleanup_ctx.append(lifecycle)

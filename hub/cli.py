@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -41,25 +42,33 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def _serve(settings: Settings, banner: str = "") -> None:
+async def _serve_until_signalled(settings: Settings, banner: str) -> None:
+    """Serve until SIGTERM or SIGINT, then stop gracefully (clients told, state closed)."""
     hub = build(settings)
     host, port = settings.http.host, settings.http.port
     base = settings.http.public_url or f"http://{host}:{port}"
-
-    async def announce(_app: web.Application) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    runner = web.AppRunner(hub.app, shutdown_timeout=SHUTDOWN_TIMEOUT_S, access_log=None)
+    await runner.setup()
+    try:
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except OSError as exc:
+            raise HubError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
         print(f"contact-hub listening on {base}", flush=True)
         if banner:
             print(banner, flush=True)
+        await stop.wait()
+        log.info("signal received; stopping")
+    finally:
+        await runner.cleanup()
 
-    hub.app.on_startup.append(announce)
-    web.run_app(
-        hub.app,
-        host=host,
-        port=port,
-        print=None,
-        shutdown_timeout=SHUTDOWN_TIMEOUT_S,
-        access_log=None,
-    )
+
+def _serve(settings: Settings, banner: str = "") -> None:
+    asyncio.run(_serve_until_signalled(settings, banner))
 
 
 def cmd_run(args: argparse.Namespace) -> int:

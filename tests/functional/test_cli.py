@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.functional.conftest import free_port
+from tests.functional.conftest import connect, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,7 +50,9 @@ def wait_listening(proc: subprocess.Popen[str], url: str, timeout: float = 20) -
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_cli_run_stops_gracefully_on_signal(tmp_path: Path, sig: signal.Signals) -> None:
+async def test_cli_run_stops_gracefully_on_signal_with_clients_connected(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
     port = free_port()
     with subprocess.Popen(
         cli("run", "--port", str(port)),
@@ -59,12 +62,18 @@ def test_cli_run_stops_gracefully_on_signal(tmp_path: Path, sig: signal.Signals)
         text=True,
     ) as proc:
         try:
-            wait_listening(proc, f"http://127.0.0.1:{port}/healthz")
+            await asyncio.to_thread(wait_listening, proc, f"http://127.0.0.1:{port}/healthz")
+            visitors = [
+                await connect(f"http://127.0.0.1:{port}", "/chat", auth={}) for _ in range(3)
+            ]
             started = time.monotonic()
             proc.send_signal(sig)
-            code = proc.wait(timeout=10)
+            while proc.poll() is None and time.monotonic() - started < 10:
+                await asyncio.sleep(0.02)
             assert time.monotonic() - started < 5
-            assert code == 0
+            assert proc.returncode == 0
+            for visitor in visitors:  # the hub said goodbye to every client
+                await asyncio.wait_for(visitor.sio.wait(), 5)
         finally:
             if proc.poll() is None:
                 proc.kill()
