@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -144,8 +146,11 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Hub:
     async def disconnect_sockets(_app: web.Application) -> None:
         # Close every client's connection so that open websockets do not hold the
         # shutdown up; browsers reconnect to whichever node is up.
-        log.info("contact-hub stopping: disconnecting clients")
-        await sio.eio.disconnect()
+        log.info("contact-hub stopping: disconnecting %d clients", len(sio.eio.sockets))
+        if sio.eio.sockets:  # engineio refuses to wait on an empty set
+            # Bounded: a client that vanished meanwhile never acknowledges its close.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(sio.eio.disconnect(), SHUTDOWN_TIMEOUT_S)
         await sio.shutdown()
 
     app.cleanup_ctx.append(lifecycle)
