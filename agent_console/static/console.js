@@ -3,30 +3,11 @@
 
 import { io } from "/static/vendor/socket.io.esm.min.js";
 import { playChime, unlockAudio } from "/console/static/chime.js";
+import { $, el, formatDuration, pad2, parseTime, showConnection } from "/console/static/common.js";
 
 // ---------------------------------------------------------------------------
 // Small helpers
 // ---------------------------------------------------------------------------
-
-const $ = (id) => document.getElementById(id);
-
-/** createElement with class names and optional text (always textContent). */
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  return node;
-}
-
-function pad2(n) {
-  return String(n).padStart(2, "0");
-}
-
-function parseTime(iso) {
-  if (!iso) return NaN;
-  const t = Date.parse(iso);
-  return Number.isNaN(t) ? NaN : t;
-}
 
 /** Local HH:MM. */
 function formatClock(iso) {
@@ -42,12 +23,6 @@ function formatDateTime(iso) {
   if (Number.isNaN(t)) return "";
   const d = new Date(t);
   return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
-}
-
-/** Milliseconds -> m:ss (minutes are not wrapped into hours). */
-function formatDuration(ms) {
-  const total = Math.max(0, Math.floor(ms / 1000));
-  return `${Math.floor(total / 60)}:${pad2(total % 60)}`;
 }
 
 function timeElement(iso, text, className) {
@@ -191,9 +166,7 @@ function request(event, data, timeoutMs = 10000) {
 }
 
 function setConnection(status) {
-  const labels = { connected: "connected", reconnecting: "reconnecting…", connecting: "connecting…" };
-  ui.connection.textContent = labels[status] || status;
-  ui.connection.className = `connection-status status-${status}`;
+  showConnection(ui.connection, status);
 }
 
 function goToLogin() {

@@ -2,8 +2,7 @@
 // All names are rendered with textContent only.
 
 import { io } from "/static/vendor/socket.io.esm.min.js";
-
-const $ = (id) => document.getElementById(id);
+import { $, formatDuration, pad2, parseTime, showConnection } from "/console/static/common.js";
 
 const ui = {
   queuesBody: $("queues-table").tBodies[0],
@@ -19,21 +18,6 @@ const ui = {
 /** Local clock minus server clock, estimated from snapshot.at (ms). */
 let skew = 0;
 let hasSnapshot = false;
-
-function pad2(n) {
-  return String(n).padStart(2, "0");
-}
-
-function parseTime(iso) {
-  if (!iso) return NaN;
-  const t = Date.parse(iso);
-  return Number.isNaN(t) ? NaN : t;
-}
-
-function formatDuration(ms) {
-  const total = Math.max(0, Math.floor(ms / 1000));
-  return `${Math.floor(total / 60)}:${pad2(total % 60)}`;
-}
 
 /** Milliseconds elapsed since an ISO server time, corrected for clock skew. */
 function elapsedSince(iso) {
@@ -209,9 +193,7 @@ function onSnapshot(data) {
 // ---- Connection ------------------------------------------------------------------------
 
 function setConnection(status) {
-  const labels = { connected: "connected", reconnecting: "reconnecting…", connecting: "connecting…" };
-  ui.connection.textContent = labels[status] || status;
-  ui.connection.className = `connection-status status-${status}`;
+  showConnection(ui.connection, status);
 }
 
 function showError(message) {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -97,4 +98,48 @@ async def test_visitor_reload_resumes_conversation(browser: Any, live_hub: Runni
     await page.reload()
     await expect(page.locator("#chat-messages .chat-body")).to_have_text(["remember me"])
     await expect(page.locator("#chat-status")).to_contain_text("number 1")
+    await ctx.close()
+
+
+async def test_supervisor_wallboard_updates_live(browser: Any, live_hub: Running) -> None:
+    from hub.model import Role
+    from tests.functional.conftest import connect
+
+    await live_hub.add_user("sam@example.com", "Sam Supervisor", Role.SUPERVISOR)
+    await live_hub.add_user("alice@example.com", "Alice Agent")
+    errors: list[str] = []
+    ctx = await browser.new_context()
+    page = await ctx.new_page()
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(f"{live_hub.base}/console/supervisor")
+    await page.fill("#email", "sam@example.com")
+    await page.fill("#password", PASSWORD)
+    await page.click("#login-submit")
+    await page.wait_for_url(f"{live_hub.base}/console/supervisor")
+    row = page.locator('tr[data-queue="support"]')
+    await expect(row.locator(".q-waiting")).to_have_text("0")
+    await expect(row.locator(".q-longest")).to_have_text("—")
+
+    visitor = await connect(live_hub.base, "/chat", auth={})
+    await visitor.next("session")
+    assert (await visitor.call("message", {"body": "help"}))["ok"]
+    await expect(row.locator(".q-waiting")).to_have_text("1")
+    await expect(row.locator(".q-longest")).to_have_text(re.compile(r"^0:0[0-9]$"))
+
+    alice = await connect(
+        live_hub.base, "/agent", token=await live_hub.sign_in("alice@example.com")
+    )
+    await alice.next("hello")
+    await alice.call("set_state", {"state": "available"})
+    agent_row = page.locator("#agents-table tr", has_text="Alice Agent")
+    await expect(agent_row.locator(".a-state")).to_contain_text("available")
+    await expect(row.locator(".q-offered")).to_have_text("1")
+    offer = await alice.next("offer")
+    assert (await alice.call("accept", {"interaction_id": offer["interaction_id"]}))["ok"]
+    await expect(row.locator(".q-waiting")).to_have_text("0")
+    await expect(row.locator(".q-assigned")).to_have_text("1")
+    await expect(agent_row.locator(".a-load")).to_contain_text("1/3")
+    assert errors == []
+    await alice.close()
+    await visitor.close()
     await ctx.close()
