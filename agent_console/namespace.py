@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import socketio
@@ -205,15 +205,18 @@ class SupervisorNamespace(_SignedIn):
         *,
         authenticator: Authenticator,
         snapshot: Callable[[], RoutingSnapshotTaken],
+        refresh: Callable[[], Awaitable[None]],
         bus: EventBus,
     ) -> None:
         super().__init__("/supervisor", authenticator)
         self._snapshot = snapshot
+        self._refresh = refresh
         bus.subscribe(RoutingSnapshotTaken, self._on_snapshot)
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         await self._sign_in(sid, environ)
         await self.enter_room(sid, SUPERVISOR_ROOM)
+        await self._refresh()
         await self.emit("snapshot", snapshot_json(self._snapshot()), to=sid)
 
     async def _on_snapshot(self, e: RoutingSnapshotTaken) -> None:

@@ -115,7 +115,12 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Hub:
     )
     sio.register_namespace(AgentNamespace(authenticator=authenticator, desk=desk, bus=bus))
     sio.register_namespace(
-        SupervisorNamespace(authenticator=authenticator, snapshot=router.snapshot, bus=bus)
+        SupervisorNamespace(
+            authenticator=authenticator,
+            snapshot=router.snapshot,
+            refresh=router.refresh_agents,
+            bus=bus,
+        )
     )
 
     app = web.Application(middlewares=[headers_middleware, errors_middleware, access_middleware])

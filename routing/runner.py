@@ -193,6 +193,13 @@ class RouterRunner:
             InteractionQueued(i.interaction_id, i.queue, i.channel, i.priority, i.queued_at)
         )
 
+    async def refresh_agents(self) -> None:
+        """Make staff added since start-up (e.g. by ``contact-hub user add``) known, offline."""
+        for user in await self._store.users():
+            if user.role in (Role.AGENT, Role.SUPERVISOR) and user.user_id not in self._names:
+                self._names[user.user_id] = user.name
+                await self.submit(AgentStateChanged(user.user_id, Presence.OFFLINE, self._capacity))
+
     async def agent_connected(self, user: User) -> None:
         self._names[user.user_id] = user.name
         self._connections[user.user_id] += 1

@@ -119,6 +119,9 @@ async def test_supervisor_wallboard_updates_live(browser: Any, live_hub: Running
     row = page.locator('tr[data-queue="support"]')
     await expect(row.locator(".q-waiting")).to_have_text("0")
     await expect(row.locator(".q-longest")).to_have_text("—")
+    # Alice was added after start-up and has not signed in: listed, offline.
+    agent_row = page.locator("#agents-table tr", has_text="Alice Agent")
+    await expect(agent_row.locator(".a-state")).to_contain_text("offline")
 
     visitor = await connect(live_hub.base, "/chat", auth={})
     await visitor.next("session")
@@ -131,7 +134,6 @@ async def test_supervisor_wallboard_updates_live(browser: Any, live_hub: Running
     )
     await alice.next("hello")
     await alice.call("set_state", {"state": "available"})
-    agent_row = page.locator("#agents-table tr", has_text="Alice Agent")
     await expect(agent_row.locator(".a-state")).to_contain_text("available")
     await expect(row.locator(".q-offered")).to_have_text("1")
     offer = await alice.next("offer")
