@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,8 +20,9 @@ from channels.webchat import transport as webchat
 from hub import api
 from hub.auth import Authenticator
 from hub.bus import InProcessBus
-from hub.config import Settings
+from hub.config import ConfigError, Settings
 from hub.desk import Desk
+from hub.errors import HubError
 from hub.inbound import Inbound
 from hub.model import Channel
 from hub.ports import Clock
@@ -34,7 +35,10 @@ from hub.web import (
     errors_middleware,
     headers_middleware,
 )
-from routing.runner import RouterRunner
+from routing.engine import RoutingPolicy
+from routing.expressions import parse
+from routing.rules import compile_rules
+from routing.runner import RouterRunner, RoutingSetup
 
 log = logging.getLogger(__name__)
 
@@ -75,16 +79,46 @@ def secret_keys(settings: Settings) -> list[str]:
     return [key.get_secret_value()]
 
 
+def routing_setup(settings: Settings) -> RoutingSetup:
+    """The router's configuration; a bad rule or expression raises a HubError naming it."""
+    r = settings.routing
+    queues = settings.queue_map()
+    for queue in queues.values():
+        try:
+            parse(queue.requires, missing=0)
+        except HubError as exc:
+            raise ConfigError(f"queues.{queue.name}.requires: {exc.message}") from None
+    try:
+        rules = compile_rules(r.rules, queues)
+    except HubError as exc:
+        raise ConfigError(f"routing.rules: {exc.message}") from None
+    profiles: dict[str, tuple[Mapping[Channel, int], Mapping[str, int]]] = {}
+    for agent in settings.agents:
+        profiles[agent.email.lower()] = settings.agent_profile(agent.email)
+    return RoutingSetup(
+        queues=queues,
+        default_capacity=settings.agent_capacity(),
+        rules=rules,
+        policy=RoutingPolicy(
+            voice_exclusive=r.voice_exclusive,
+            voice_while_holding=r.voice_while_holding,
+            decline_delay_s=r.decline_delay_s,
+            no_answer_delay_s=r.no_answer_delay_s,
+            missed_offers_before_away=r.missed_offers_before_away,
+            sticky_s=r.sticky_s,
+            transfer_priority_boost=r.transfer_priority_boost,
+        ),
+        profiles=profiles,
+        tier_priority=dict(r.tier_priority),
+        presence_grace_s=r.presence_grace_s,
+        seed=r.random_seed,
+    )
+
+
 def build(settings: Settings, *, clock: Clock = utc_now) -> Hub:
     store = SqlStore(make_engine(settings.database.url, echo=settings.database.echo))
     bus = InProcessBus()
-    router = RouterRunner(
-        queues=settings.queue_map(),
-        store=store,
-        bus=bus,
-        clock=clock,
-        capacity=settings.agent_capacity(),
-    )
+    router = RouterRunner(setup=routing_setup(settings), store=store, bus=bus, clock=clock)
     inbound = Inbound(
         store=store,
         bus=bus,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
@@ -69,6 +69,22 @@ def _default_capacity() -> dict[Channel, int]:
 
 class RoutingSettings(_Section):
     default_capacity: dict[Channel, int] = Field(default_factory=_default_capacity)
+    voice_exclusive: bool = True  # while on a call an agent gets no other offer
+    voice_while_holding: bool = False  # may an agent holding chats or emails be offered a call?
+    presence_grace_s: float = Field(30.0, ge=0, le=3600)
+    decline_delay_s: float = Field(0.0, ge=0, le=3600)
+    no_answer_delay_s: float = Field(5.0, ge=0, le=3600)
+    missed_offers_before_away: int = Field(3, ge=0, le=100)
+    sticky_s: float = Field(10.0, ge=0, le=3600)
+    transfer_priority_boost: int = Field(1, ge=0, le=1000)
+    tier_priority: dict[str, int] = Field(
+        default_factory=lambda: {"important": 10, "normal": 0, "potential": 0}
+    )
+    away_reasons: list[str] = Field(
+        default_factory=lambda: ["break", "lunch", "meeting", "training"]
+    )
+    random_seed: int | None = None
+    rules: list[dict[str, Any]] = Field(default_factory=list)
 
     @field_validator("default_capacity", mode="before")
     @classmethod
@@ -86,12 +102,23 @@ class RoutingSettings(_Section):
         return self
 
 
+Strategy = Literal[
+    "longest_idle", "round_robin", "least_occupied", "most_skilled", "ring_all", "random"
+]
+
+
 class QueueSettings(_Section):
     name: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     channels: list[Channel] = Field(min_length=1)
     priority: int = 0
+    strategy: Strategy = "longest_idle"
     offer_timeout_s: float = Field(20.0, gt=0, le=3600)
     wrap_up_s: float = Field(15.0, ge=0, le=3600)
+    sla_s: float = Field(20.0, gt=0, le=86400)
+    requires: str = "true"  # which agents serve this queue, e.g. "billing >= 2"
+    max_wait_s: float | None = Field(None, gt=0, le=86400)
+    on_max_wait: Literal["overflow", "voicemail", "callback"] | None = None
+    overflow_queue: str | None = None
 
     def to_queue(self) -> Queue:
         return Queue(
@@ -100,7 +127,33 @@ class QueueSettings(_Section):
             priority=self.priority,
             offer_timeout_s=self.offer_timeout_s,
             wrap_up_s=self.wrap_up_s,
+            strategy=self.strategy,
+            sla_s=self.sla_s,
+            requires=self.requires,
+            max_wait_s=self.max_wait_s,
+            on_max_wait=self.on_max_wait,
+            overflow_queue=self.overflow_queue,
         )
+
+
+class AgentSettings(_Section):
+    """Per-agent routing profile, matched to a user by email."""
+
+    email: str = Field(min_length=3, max_length=320)
+    skills: dict[str, int] = Field(default_factory=dict)
+    capacity: dict[Channel, int] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _levels(self) -> AgentSettings:
+        for skill, level in self.skills.items():
+            if not 1 <= level <= 5:
+                raise ValueError(
+                    f"skill {skill!r} must have a proficiency from 1 to 5, not {level}"
+                )
+        for channel, n in self.capacity.items():
+            if n < 0:
+                raise ValueError(f"capacity for {channel.value} must be 0 or more, not {n}")
+        return self
 
 
 def _default_queues() -> list[QueueSettings]:
@@ -118,6 +171,7 @@ class Settings(_Section):
     webchat: WebchatSettings = WebchatSettings()
     routing: RoutingSettings = RoutingSettings()
     queues: list[QueueSettings] = Field(default_factory=_default_queues, min_length=1)
+    agents: list[AgentSettings] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _queues_consistent(self) -> Settings:
@@ -131,7 +185,27 @@ class Settings(_Section):
             raise ValueError(f"webchat.queue: {self.webchat.queue!r} is not a configured queue")
         if Channel.WEBCHAT not in chat_queue.channels:
             raise ValueError(f"webchat.queue: {self.webchat.queue!r} does not accept webchat")
+        for q in self.queues:
+            if q.overflow_queue is not None and q.overflow_queue not in by_name:
+                raise ValueError(
+                    f"queues.{q.name}.overflow_queue: {q.overflow_queue!r} is not a queue"
+                )
+            if q.on_max_wait == "overflow" and q.overflow_queue is None:
+                raise ValueError(f"queues.{q.name}.overflow_queue: needed by on_max_wait: overflow")
+        emails = [a.email.lower() for a in self.agents]
+        repeated = sorted({e for e in emails if emails.count(e) > 1})
+        if repeated:
+            raise ValueError(f"agents: each email once; repeated: {', '.join(repeated)}")
         return self
+
+    def agent_profile(self, email: str) -> tuple[dict[Channel, int], dict[str, int]]:
+        """(capacity, skills) for the agent with this email: config overrides on defaults."""
+        capacity = self.agent_capacity()
+        for agent in self.agents:
+            if agent.email.lower() == email.lower():
+                capacity.update(agent.capacity)
+                return capacity, dict(agent.skills)
+        return capacity, {}
 
     def queue_map(self) -> dict[str, Queue]:
         return {q.name: q.to_queue() for q in self.queues}

@@ -66,6 +66,15 @@ class InteractionEnded:
 
 
 @dataclass(frozen=True, slots=True)
+class InteractionRequeued:
+    """An agent transferred the interaction: it waits again (for ``to_agent`` first)."""
+
+    interaction: Interaction
+    from_agent: int
+    to_agent: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class InteractionAbandoned:
     interaction: Interaction
     offered_to: int | None
@@ -76,6 +85,7 @@ class QueuePositionChanged:
     interaction_id: int
     conversation_id: int
     position: int
+    estimated_wait_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +95,7 @@ class AgentStateReported:
     load: Mapping[Channel, int]
     capacity: Mapping[Channel, int]
     state_since: datetime | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@
        ^                 |
        +----requeue------+        (declined, expired, agent away or offline)
     queued / offered --abandon--> abandoned
+    assigned --transfer--> queued   (to another queue or a named colleague)
 
 ``ended`` and ``abandoned`` are final. Transitions are data (``TRANSITIONS``); ``advance``
 refuses anything else with ``IllegalTransition`` and changes nothing.
@@ -24,6 +25,7 @@ class Action(enum.StrEnum):
     CLOSE = "close"
     END = "end"
     ABANDON = "abandon"
+    TRANSFER = "transfer"
 
 
 TRANSITIONS: dict[tuple[S, Action], S] = {
@@ -34,6 +36,7 @@ TRANSITIONS: dict[tuple[S, Action], S] = {
     (S.WRAP_UP, Action.END): S.ENDED,
     (S.QUEUED, Action.ABANDON): S.ABANDONED,
     (S.OFFERED, Action.ABANDON): S.ABANDONED,
+    (S.ASSIGNED, Action.TRANSFER): S.QUEUED,
 }
 
 ACTIVE_STATES = frozenset({S.QUEUED, S.OFFERED, S.ASSIGNED, S.WRAP_UP})

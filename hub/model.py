@@ -159,6 +159,12 @@ class Queue:
     priority: int = 0
     offer_timeout_s: float = 20.0
     wrap_up_s: float = 15.0
+    strategy: str = "longest_idle"
+    sla_s: float = 20.0
+    requires: str = "true"  # which agents serve this queue (a skill expression)
+    max_wait_s: float | None = None
+    on_max_wait: str | None = None  # "overflow", "voicemail" or "callback"
+    overflow_queue: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

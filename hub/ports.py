@@ -108,7 +108,18 @@ class Store(Protocol):
         agent_id: int | None = None,
         step: str | None = None,
         closed_by: str | None = None,
+        queue: str | None = None,
     ) -> Interaction: ...
+    async def add_step(
+        self,
+        interaction_id: int,
+        step: str,
+        *,
+        now: datetime,
+        agent_id: int | None = None,
+        queue: str | None = None,
+    ) -> Interaction: ...
+    async def last_agent(self, customer_id: int, channel: Channel) -> int | None: ...
     async def interaction(self, interaction_id: int) -> Interaction: ...
     async def interactions(
         self,

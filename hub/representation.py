@@ -22,6 +22,7 @@ def channel_counts(counts: Mapping[Channel, int]) -> dict[str, int]:
 def agent_state_json(report: AgentStateReported) -> dict[str, Any]:
     return {
         "state": report.state.value,
+        "reason": report.reason,
         "state_since": iso(report.state_since),
         "load": channel_counts(report.load),
         "capacity": channel_counts(report.capacity),

@@ -22,11 +22,12 @@ class OfferInteraction:
 
 @dataclass(frozen=True, slots=True)
 class WithdrawOffer:
-    """Take an offer back and put the interaction back in its queue."""
+    """Take an offer back; with ``requeue`` the interaction is waiting again (no offer left)."""
 
     interaction_id: int
     agent_id: int
-    reason: str  # declined | expired | agent_away | agent_offline | capacity
+    reason: str  # declined | expired | agent_away | agent_offline | capacity | taken | abandoned
+    requeue: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,7 @@ class AbandonInteraction:
 class AnnouncePosition:
     interaction_id: int
     position: int
+    estimated_wait_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,43 @@ class ReportAgentState:
     load: Mapping[Channel, int]
     capacity: Mapping[Channel, int]
     state_since: datetime | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetAgentAway:
+    """The engine set an agent away (e.g. after too many missed offers); persist and tell them."""
+
+    agent_id: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class MoveInteraction:
+    """A waiting interaction now waits in another queue (escalation or overflow)."""
+
+    interaction_id: int
+    queue: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class MaxWaitReached:
+    """A queue's maximum wait passed with an action the engine cannot take itself
+    (voicemail, callback offer)."""
+
+    interaction_id: int
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class TransferInteraction:
+    """An assigned interaction goes back to waiting in ``queue`` (for ``to_agent`` first)."""
+
+    interaction_id: int
+    from_agent: int
+    queue: str
+    to_agent: int | None
 
 
 Command = (
@@ -79,4 +118,8 @@ Command = (
     | AbandonInteraction
     | AnnouncePosition
     | ReportAgentState
+    | SetAgentAway
+    | MoveInteraction
+    | MaxWaitReached
+    | TransferInteraction
 )

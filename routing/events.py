@@ -11,11 +11,17 @@ from hub.model import Channel, Presence
 
 @dataclass(frozen=True, slots=True)
 class InteractionQueued:
+    """A new interaction to route. ``attributes`` feed the rules' filters (tier, language,
+    address, words of the subject ...); ``last_agent_id`` is the customer's last agent, for
+    the sticky preference."""
+
     interaction_id: int
     queue: str
     channel: Channel
     priority: int
     queued_at: datetime
+    attributes: Mapping[str, object] = field(default_factory=dict)
+    last_agent_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,13 +33,20 @@ class InteractionHeld:
     queue: str
     channel: Channel
     wrap_up_until: datetime | None = None
+    queued_at: datetime | None = None
+    priority: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class AgentStateChanged:
+    """An agent's presence (and, when given, capacity and skills) changed. ``reason`` is the
+    away reason code."""
+
     agent_id: int
     state: Presence
     capacity: Mapping[Channel, int] = field(default_factory=dict)
+    skills: Mapping[str, int] | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +83,16 @@ class WrapUpFinished:
 
 
 @dataclass(frozen=True, slots=True)
+class InteractionTransferred:
+    """The holding agent hands the interaction to a queue or to a named colleague."""
+
+    interaction_id: int
+    agent_id: int
+    to_queue: str | None = None
+    to_agent: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Tick:
     """Time passed: expire due offers and wrap-ups."""
 
@@ -83,5 +106,6 @@ Event = (
     | AgentClosed
     | CustomerLeft
     | WrapUpFinished
+    | InteractionTransferred
     | Tick
 )

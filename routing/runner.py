@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from hub.errors import HubError, IllegalTransition
@@ -24,6 +26,7 @@ from hub.events import (
     InteractionAssigned,
     InteractionCreated,
     InteractionEnded,
+    InteractionRequeued,
     OfferMade,
     OfferWithdrawn,
     QueuePositionChanged,
@@ -40,12 +43,16 @@ from routing.commands import (
     AssignInteraction,
     Command,
     EndInteraction,
+    MaxWaitReached,
+    MoveInteraction,
     OfferInteraction,
     ReportAgentState,
+    SetAgentAway,
     StartWrapUp,
+    TransferInteraction,
     WithdrawOffer,
 )
-from routing.engine import Engine
+from routing.engine import Engine, RoutingPolicy
 from routing.events import (
     AgentClosed,
     AgentStateChanged,
@@ -53,40 +60,75 @@ from routing.events import (
     Event,
     InteractionHeld,
     InteractionQueued,
+    InteractionTransferred,
     OfferAccepted,
     OfferDeclined,
     Tick,
     WrapUpFinished,
 )
+from routing.rules import Rule
 
 log = logging.getLogger(__name__)
 
 PREVIEW_CHARS = 140
 
 
+DISCONNECTED = "disconnected"
+
+
+@dataclass(frozen=True)
+class RoutingSetup:
+    """Everything the router is configured with (from ``config.yaml``)."""
+
+    queues: Mapping[str, Queue]
+    default_capacity: Mapping[Channel, int]
+    rules: tuple[Rule, ...] = ()
+    policy: RoutingPolicy = field(default_factory=RoutingPolicy)
+    profiles: Mapping[str, tuple[Mapping[Channel, int], Mapping[str, int]]] = field(
+        default_factory=dict
+    )  # by lower-case email: (capacity, skills)
+    tier_priority: Mapping[str, int] = field(default_factory=dict)
+    presence_grace_s: float = 0.0
+    seed: int | None = None
+
+
 class RouterRunner:
-    def __init__(
-        self,
-        *,
-        queues: Mapping[str, Queue],
-        store: Store,
-        bus: EventBus,
-        clock: Clock,
-        capacity: Mapping[Channel, int],
-    ) -> None:
-        self._queues = dict(queues)
+    def __init__(self, *, setup: RoutingSetup, store: Store, bus: EventBus, clock: Clock) -> None:
+        self._setup = setup
+        self._queues = dict(setup.queues)
         self._store = store
         self._bus = bus
         self._clock = clock
-        self._capacity = dict(capacity)
-        self._engine = Engine(self._queues)
+        self._capacity = dict(setup.default_capacity)
+        self._engine = self._new_engine()
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._timer: asyncio.Task[None] | None = None
         self._names: dict[int, str] = {}
+        self._emails: dict[int, str] = {}
         self._connections: Counter[int] = Counter()
-        self._presence: dict[int, Presence] = {}
+        self._presence: dict[int, tuple[Presence, str | None]] = {}
+        self._grace: dict[int, asyncio.TimerHandle] = {}
         bus.subscribe(InteractionCreated, self._on_created)
+
+    def _new_engine(self) -> Engine:
+        rng = random.Random(self._setup.seed)  # noqa: S311 (routing, not security)
+        return Engine(self._queues, rules=self._setup.rules, policy=self._setup.policy, rng=rng)
+
+    def _profile(self, agent_id: int) -> tuple[dict[Channel, int], dict[str, int]]:
+        found = self._setup.profiles.get(self._emails.get(agent_id, "").lower())
+        if found is None:
+            return dict(self._capacity), {}
+        return dict(found[0]), dict(found[1])
+
+    def _agent_event(self, agent_id: int, state: Presence, reason: str | None = None) -> Event:
+        capacity, skills = self._profile(agent_id)
+        return AgentStateChanged(agent_id, state, capacity, skills, reason)
+
+    def replace_rules(self, rules: tuple[Rule, ...]) -> None:
+        """New rules for interactions queued from now on; waiting ones keep their targets."""
+        self._setup = replace(self._setup, rules=rules)
+        self._engine.replace_rules(rules)
 
     # ------------------------------------------------------------------ life cycle
     async def start(self) -> None:
@@ -104,14 +146,13 @@ class RouterRunner:
     async def _rebuild(self) -> None:
         """Load the engine from the store: the durable truth after a start or a failure."""
         now = self._clock()
-        self._engine = Engine(self._queues)
+        self._engine = self._new_engine()
         for user in await self._store.users():
             if user.role in (Role.AGENT, Role.SUPERVISOR):
                 self._names[user.user_id] = user.name
-                self._engine.handle(
-                    AgentStateChanged(user.user_id, Presence.OFFLINE, self._capacity), now
-                )
-                self._presence.setdefault(user.user_id, user.presence)
+                self._emails[user.user_id] = user.email
+                self._engine.handle(self._agent_event(user.user_id, Presence.OFFLINE), now)
+                self._presence.setdefault(user.user_id, (user.presence, None))
         held_commands: list[Command] = []
         for inter in await self._store.routable():
             if inter.state is InteractionState.OFFERED:
@@ -141,18 +182,22 @@ class RouterRunner:
                         seconds=self._queues[inter.queue].wrap_up_s
                     )
                 event = InteractionHeld(
-                    inter.interaction_id, inter.agent_id, inter.queue, inter.channel, until
+                    inter.interaction_id,
+                    inter.agent_id,
+                    inter.queue,
+                    inter.channel,
+                    until,
+                    inter.queued_at,
+                    inter.priority,
                 )
             else:
                 continue
             held_commands += self._engine.handle(event, now)
         for agent_id, count in self._connections.items():
             if count:
+                state, reason = self._presence.get(agent_id, (Presence.AWAY, None))
                 held_commands += self._engine.handle(
-                    AgentStateChanged(
-                        agent_id, self._presence.get(agent_id, Presence.AWAY), self._capacity
-                    ),
-                    now,
+                    self._agent_event(agent_id, state, reason), now
                 )
         await self._execute(held_commands, now)
 
@@ -188,9 +233,22 @@ class RouterRunner:
         self._wake.set()
 
     async def _on_created(self, e: InteractionCreated) -> None:
-        i = e.interaction
-        await self.submit(
-            InteractionQueued(i.interaction_id, i.queue, i.channel, i.priority, i.queued_at)
+        await self.submit(await self._queued_event(e.interaction))
+
+    async def _queued_event(self, i: Interaction) -> InteractionQueued:
+        """The routing view of a new interaction: rule attributes, tier priority, last agent."""
+        customer = await self._store.customer_summary(i.customer_id)
+        first = await self._store.first_message(i.interaction_id)
+        attributes: dict[str, object] = {
+            "tier": customer.tier,
+            "customer_id": customer.customer_id,
+            "first_message": first.body if first else "",
+            "subject": "",
+        }
+        priority = i.priority + self._setup.tier_priority.get(customer.tier, 0)
+        last_agent = await self._store.last_agent(i.customer_id, i.channel)
+        return InteractionQueued(
+            i.interaction_id, i.queue, i.channel, priority, i.queued_at, attributes, last_agent
         )
 
     async def refresh_agents(self) -> None:
@@ -198,27 +256,56 @@ class RouterRunner:
         for user in await self._store.users():
             if user.role in (Role.AGENT, Role.SUPERVISOR) and user.user_id not in self._names:
                 self._names[user.user_id] = user.name
-                await self.submit(AgentStateChanged(user.user_id, Presence.OFFLINE, self._capacity))
+                self._emails[user.user_id] = user.email
+                await self.submit(self._agent_event(user.user_id, Presence.OFFLINE))
 
     async def agent_connected(self, user: User) -> None:
         self._names[user.user_id] = user.name
+        self._emails[user.user_id] = user.email
         self._connections[user.user_id] += 1
-        state = self._presence.get(user.user_id, user.presence)
+        pending = self._grace.pop(user.user_id, None)
+        if pending is not None:
+            pending.cancel()
+        state, reason = self._presence.get(user.user_id, (user.presence, None))
         if state is Presence.OFFLINE:
-            state = Presence.AWAY
-        self._presence[user.user_id] = state
-        await self.submit(AgentStateChanged(user.user_id, state, self._capacity))
+            state, reason = Presence.AWAY, None
+        self._presence[user.user_id] = (state, reason)
+        await self.submit(self._agent_event(user.user_id, state, reason))
 
     async def agent_disconnected(self, agent_id: int) -> None:
+        """The last socket of an agent closed: away at once (offers go to others), offline
+        after the grace period unless they come back (a page reload, a network blip)."""
         self._connections[agent_id] -= 1
-        if self._connections[agent_id] <= 0:
-            del self._connections[agent_id]
-            await self.submit(AgentStateChanged(agent_id, Presence.OFFLINE))
+        if self._connections[agent_id] > 0:
+            return
+        del self._connections[agent_id]
+        grace = self._setup.presence_grace_s
+        if grace <= 0:
+            await self.submit(self._agent_event(agent_id, Presence.OFFLINE))
+            return
+        await self.submit(self._agent_event(agent_id, Presence.AWAY, DISCONNECTED))
+        loop = asyncio.get_running_loop()
+        self._grace[agent_id] = loop.call_later(
+            grace, lambda: asyncio.ensure_future(self._grace_over(agent_id))
+        )
 
-    async def set_state(self, agent_id: int, state: Presence) -> None:
+    async def _grace_over(self, agent_id: int) -> None:
+        self._grace.pop(agent_id, None)
+        if not self._connections[agent_id]:
+            try:
+                await self.submit(self._agent_event(agent_id, Presence.OFFLINE))
+            except HubError:
+                log.exception("agent_id=%s could not be set offline", agent_id)
+
+    async def set_state(self, agent_id: int, state: Presence, reason: str | None = None) -> None:
         await self._store.set_presence(agent_id, state)
-        self._presence[agent_id] = state
-        await self.submit(AgentStateChanged(agent_id, state))
+        self._presence[agent_id] = (state, reason)
+        await self.submit(self._agent_event(agent_id, state, reason))
+
+    async def transfer(
+        self, interaction_id: int, agent_id: int, *, to_queue: str | None, to_agent: int | None
+    ) -> None:
+        await self.submit(InteractionTransferred(interaction_id, agent_id, to_queue, to_agent))
 
     async def accept(self, interaction_id: int, agent_id: int) -> None:
         await self.submit(OfferAccepted(interaction_id, agent_id))
@@ -241,7 +328,7 @@ class RouterRunner:
         if stats is None:
             return AgentStateReported(agent_id, Presence.OFFLINE, {}, dict(self._capacity))
         return AgentStateReported(
-            agent_id, stats.state, stats.load, stats.capacity, stats.state_since
+            agent_id, stats.state, stats.load, stats.capacity, stats.state_since, stats.reason
         )
 
     def offers_for(self, agent_id: int) -> list[tuple[int, datetime]]:
@@ -287,7 +374,14 @@ class RouterRunner:
         store, publish = self._store, self._bus.publish
         match command:
             case OfferInteraction(interaction_id=iid, agent_id=agent_id):
-                inter = await store.transition(iid, Action.OFFER, now=now, agent_id=agent_id)
+                try:
+                    inter = await store.transition(iid, Action.OFFER, now=now, agent_id=agent_id)
+                except IllegalTransition:
+                    # ring_all: the interaction is already offered to others; one more offer.
+                    current = await store.interaction(iid)
+                    if current.state is not InteractionState.OFFERED:
+                        raise
+                    inter = await store.add_step(iid, "offered", now=now, agent_id=agent_id)
                 customer = await store.customer_summary(inter.customer_id)
                 first = await store.first_message(iid)
                 preview = first.body[:PREVIEW_CHARS] if first else ""
@@ -298,7 +392,12 @@ class RouterRunner:
                     )
                 )
             case WithdrawOffer(interaction_id=iid, agent_id=agent_id, reason=reason):
-                await store.transition(iid, Action.REQUEUE, now=now, agent_id=agent_id, step=reason)
+                if command.requeue:
+                    await store.transition(
+                        iid, Action.REQUEUE, now=now, agent_id=agent_id, step=reason
+                    )
+                else:
+                    await store.add_step(iid, f"offer_{reason}", now=now, agent_id=agent_id)
                 log.info(
                     "interaction_id=%s offer to agent_id=%s withdrawn: %s", iid, agent_id, reason
                 )
@@ -330,9 +429,34 @@ class RouterRunner:
                 await publish(InteractionAbandoned(inter, offered_to))
             case AnnouncePosition(interaction_id=iid, position=position):
                 inter = await self._interaction(iid)
-                await publish(QueuePositionChanged(iid, inter.conversation_id, position))
+                await publish(
+                    QueuePositionChanged(
+                        iid, inter.conversation_id, position, command.estimated_wait_s
+                    )
+                )
             case ReportAgentState(agent_id=agent_id, state=state, load=load, capacity=cap):
-                await publish(AgentStateReported(agent_id, state, load, cap, command.state_since))
+                await publish(
+                    AgentStateReported(
+                        agent_id, state, load, cap, command.state_since, command.reason
+                    )
+                )
+            case SetAgentAway(agent_id=agent_id, reason=reason):
+                await store.set_presence(agent_id, Presence.AWAY)
+                self._presence[agent_id] = (Presence.AWAY, reason)
+                log.info("agent_id=%s set away: %s", agent_id, reason)
+            case MoveInteraction(interaction_id=iid, queue=queue, reason=reason):
+                await store.add_step(iid, f"moved_{reason}:{queue}", now=now, queue=queue)
+                log.info("interaction_id=%s moved to queue %s (%s)", iid, queue, reason)
+            case MaxWaitReached(interaction_id=iid, action=action):
+                await store.add_step(iid, f"max_wait_{action}", now=now)
+                log.warning("interaction_id=%s waited the queue's maximum (%s)", iid, action)
+            case TransferInteraction(interaction_id=iid, from_agent=from_agent, queue=queue):
+                step = "transferred" if command.to_agent is None else "transferred_to_agent"
+                inter = await store.transition(
+                    iid, Action.TRANSFER, now=now, agent_id=from_agent, step=step, queue=queue
+                )
+                log.info("interaction_id=%s transferred by agent_id=%s", iid, from_agent)
+                await publish(InteractionRequeued(inter, from_agent, command.to_agent))
             case _:
                 raise IllegalTransition(f"unknown routing command {command!r}")
 

@@ -583,6 +583,7 @@ class SqlStore:
         agent_id: int | None = None,
         step: str | None = None,
         closed_by: str | None = None,
+        queue: str | None = None,
     ) -> Interaction:
         """Move an interaction along its lifecycle with a conditional update (atomic claim)."""
         legal = [s.value for s in sources(action)]
@@ -593,20 +594,18 @@ class SqlStore:
             column = _STATE_COLUMN.get(target)
             if column:
                 values[column] = now
-            if action is Action.OFFER:
+            if action in (Action.OFFER, Action.ACCEPT):
                 values["agent_id"] = agent_id
-            elif action is Action.REQUEUE:
-                values["agent_id"] = None
-            elif action is Action.ABANDON:
+            elif action in (Action.REQUEUE, Action.ABANDON, Action.TRANSFER):
                 values["agent_id"] = None
             if closed_by is not None:
                 values["closed_by"] = closed_by
+            if queue is not None:
+                values["queue"] = queue
             cond = [
                 t.interactions.c.interaction_id == interaction_id,
                 t.interactions.c.state.in_(legal),
             ]
-            if action is Action.ACCEPT:
-                cond.append(t.interactions.c.agent_id == agent_id)
             result = await conn.execute(update(t.interactions).where(and_(*cond)).values(**values))
             if result.rowcount != 1:
                 raise IllegalTransition(
@@ -629,6 +628,45 @@ class SqlStore:
                 )
             new_row = await _interaction_row(conn, interaction_id)
         return _interaction(new_row)
+
+    async def add_step(
+        self,
+        interaction_id: int,
+        step: str,
+        *,
+        now: datetime,
+        agent_id: int | None = None,
+        queue: str | None = None,
+    ) -> Interaction:
+        """Record a step that does not change the state (an extra offer, a move of queue)."""
+        async with self._tx() as conn:
+            await _interaction_row(conn, interaction_id)
+            if queue is not None:
+                await conn.execute(
+                    update(t.interactions)
+                    .where(t.interactions.c.interaction_id == interaction_id)
+                    .values(queue=queue)
+                )
+            await conn.execute(
+                insert(t.interaction_steps).values(
+                    interaction_id=interaction_id, step=step, agent_id=agent_id, at=now
+                )
+            )
+            return _interaction(await _interaction_row(conn, interaction_id))
+
+    async def last_agent(self, customer_id: int, channel: Channel) -> int | None:
+        """The agent who last handled this customer on this channel, for sticky routing."""
+        async with self._tx() as conn:
+            return (
+                await conn.execute(
+                    select(t.interactions.c.agent_id)
+                    .where(t.interactions.c.customer_id == customer_id)
+                    .where(t.interactions.c.channel == channel.value)
+                    .where(t.interactions.c.state == InteractionState.ENDED.value)
+                    .order_by(t.interactions.c.interaction_id.desc())
+                    .limit(1)
+                )
+            ).scalar()
 
     async def interaction(self, interaction_id: int) -> Interaction:
         async with self._tx() as conn:

@@ -19,6 +19,7 @@ LEGAL = {
     (S.WRAP_UP, Action.END): S.ENDED,
     (S.QUEUED, Action.ABANDON): S.ABANDONED,
     (S.OFFERED, Action.ABANDON): S.ABANDONED,
+    (S.ASSIGNED, Action.TRANSFER): S.QUEUED,
 }
 ILLEGAL = [pair for pair in itertools.product(S, Action) if pair not in LEGAL]
 
@@ -39,7 +40,7 @@ def test_lifecycle_illegal_transition_raises_conflict(state: S, action: Action) 
 
 
 def test_lifecycle_table_covers_every_pair() -> None:
-    assert len(LEGAL) + len(ILLEGAL) == len(S) * len(Action) == 36
+    assert len(LEGAL) + len(ILLEGAL) == len(S) * len(Action) == 42
 
 
 @pytest.mark.parametrize("state", sorted(FINAL_STATES))
