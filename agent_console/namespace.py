@@ -21,6 +21,7 @@ from hub.events import (
     AgentStateReported,
     InteractionAssigned,
     InteractionEnded,
+    InteractionRequeued,
     MessageReceived,
     OfferMade,
     OfferWithdrawn,
@@ -88,6 +89,7 @@ class AgentNamespace(_SignedIn):
         bus.subscribe(WrapUpStarted, self._on_wrap_up)
         bus.subscribe(InteractionEnded, self._on_ended)
         bus.subscribe(AgentStateReported, self._on_state)
+        bus.subscribe(InteractionRequeued, self._on_requeued)
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         user = await self._sign_in(sid, environ)
@@ -130,6 +132,11 @@ class AgentNamespace(_SignedIn):
     @acknowledged
     async def on_close(self, sid: str, data: Any) -> Ack:
         return ok(work=await self._desk.close(await self._user(sid), data))
+
+    @acknowledged
+    async def on_transfer(self, sid: str, data: Any) -> Ack:
+        await self._desk.transfer(await self._user(sid), data)
+        return ok()
 
     @acknowledged
     async def on_end_wrap_up(self, sid: str, data: Any) -> Ack:
@@ -191,6 +198,13 @@ class AgentNamespace(_SignedIn):
             e.interaction.agent_id,
             "interaction_updated",
             {"interaction_id": e.interaction.interaction_id, "state": "ended"},
+        )
+
+    async def _on_requeued(self, e: InteractionRequeued) -> None:
+        await self._to(
+            e.from_agent,
+            "interaction_updated",
+            {"interaction_id": e.interaction.interaction_id, "state": "transferred"},
         )
 
     async def _on_state(self, e: AgentStateReported) -> None:

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
-from hub.auth import SESSION_COOKIE, STAFF, Authenticator
-from hub.errors import InvalidInput
+from hub.auth import ADMINS, SESSION_COOKIE, STAFF, SUPERVISORS, Authenticator
+from hub.errors import InvalidInput, NotFound
+from hub.events import RoutingSnapshotTaken
 from hub.model import Channel, InteractionState
 from hub.openapi import OPENAPI
 from hub.ports import Store
-from hub.representation import customer_record_json, interaction_record_json, user_json
+from hub.representation import (
+    agent_snapshot_json,
+    customer_record_json,
+    interaction_record_json,
+    queue_snapshot_json,
+    user_json,
+)
 from hub.web import AUTHENTICATOR, api, current_user, public, read_json
 
 STORE = web.AppKey("store", Store)
+SNAPSHOT: web.AppKey[Callable[[], RoutingSnapshotTaken]] = web.AppKey("snapshot")
+RELOAD_RULES: web.AppKey[Callable[[], Awaitable[int]]] = web.AppKey("reload_rules")
 COOKIE_SECURE = web.AppKey("cookie_secure", bool)
 SESSION_TTL_S = web.AppKey("session_ttl_s", int)
 MAX_LIMIT = 500
@@ -120,6 +130,31 @@ async def list_interactions(request: web.Request) -> web.Response:
     )
 
 
+@api(SUPERVISORS)
+async def queue_stats(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    for q in request.app[SNAPSHOT]().queues:
+        if q.name == name:
+            return web.json_response(queue_snapshot_json(q))
+    raise NotFound(f"no queue named {name!r}")
+
+
+@api(STAFF)
+async def list_agents(request: web.Request) -> web.Response:
+    """Every agent's state and load; skills only for supervisors and admins."""
+    with_skills = current_user(request).role in SUPERVISORS
+    agents = request.app[SNAPSHOT]().agents
+    return web.json_response(
+        {"agents": [agent_snapshot_json(a, with_skills=with_skills) for a in agents]}
+    )
+
+
+@api(ADMINS)
+async def reload_rules(request: web.Request) -> web.Response:
+    count = await request.app[RELOAD_RULES]()
+    return web.json_response({"rules": count})
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/api/v1/openapi.json", openapi)
@@ -128,3 +163,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/me", me)
     app.router.add_get("/api/v1/customers/{customer_id}", get_customer)
     app.router.add_get("/api/v1/interactions", list_interactions)
+    app.router.add_get("/api/v1/queues/{name}/stats", queue_stats)
+    app.router.add_get("/api/v1/agents", list_agents)
+    app.router.add_post("/api/v1/admin/routing/reload", reload_rules)

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,9 +20,9 @@ from channels.webchat import transport as webchat
 from hub import api
 from hub.auth import Authenticator
 from hub.bus import InProcessBus
-from hub.config import ConfigError, Settings
+from hub.config import ConfigError, Settings, load_settings
 from hub.desk import Desk
-from hub.errors import HubError
+from hub.errors import HubError, InvalidInput
 from hub.inbound import Inbound
 from hub.model import Channel
 from hub.ports import Clock
@@ -63,6 +63,7 @@ class Hub:
     authenticator: Authenticator
     sio: socketio.AsyncServer
     app: web.Application
+    reload_rules: Callable[[], Awaitable[int]]
 
 
 HUB = web.AppKey("hub", Hub)
@@ -115,7 +116,7 @@ def routing_setup(settings: Settings) -> RoutingSetup:
     )
 
 
-def build(settings: Settings, *, clock: Clock = utc_now) -> Hub:
+def build(settings: Settings, *, clock: Clock = utc_now, config_path: str | None = None) -> Hub:
     store = SqlStore(make_engine(settings.database.url, echo=settings.database.echo))
     bus = InProcessBus()
     router = RouterRunner(setup=routing_setup(settings), store=store, bus=bus, clock=clock)
@@ -132,6 +133,8 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Hub:
         router=router,
         clock=clock,
         max_message_bytes=settings.webchat.max_message_bytes,
+        away_reasons=tuple(settings.routing.away_reasons),
+        queue_names=tuple(q.name for q in settings.queues),
     )
     authenticator = Authenticator(store, clock, session_ttl_s=settings.security.session_ttl_s)
 
@@ -162,6 +165,20 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Hub:
     app[api.STORE] = store
     app[api.COOKIE_SECURE] = settings.security.cookie_secure
     app[api.SESSION_TTL_S] = settings.security.session_ttl_s
+    app[api.SNAPSHOT] = router.snapshot
+
+    async def reload_rules() -> int:
+        """Re-read the rules from the config file; queued interactions keep their targets."""
+        try:
+            fresh = load_settings(config_path) if config_path else settings
+            rules = routing_setup(fresh).rules
+        except ConfigError as exc:
+            raise InvalidInput(f"rules not reloaded, the old ones stay: {exc}") from None
+        router.replace_rules(rules)
+        log.info("routing rules reloaded: %d rules", len(rules))
+        return len(rules)
+
+    app[api.RELOAD_RULES] = reload_rules
     origins = " ".join(settings.webchat.embed_origins)
     app[FRAME_ANCESTORS] = f"'self' {origins}".strip()
     sio.attach(app)
@@ -170,7 +187,7 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Hub:
     console_pages.add_routes(app)
     app.router.add_static("/static/vendor", VENDOR)
 
-    hub = Hub(settings, store, bus, router, inbound, desk, authenticator, sio, app)
+    hub = Hub(settings, store, bus, router, inbound, desk, authenticator, sio, app, reload_rules)
     app[HUB] = hub
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:

@@ -22,15 +22,21 @@ from hub.errors import HubError
 from hub.model import Role
 from hub.storage.migrate import upgrade
 from hub.storage.sql import SqlStore, make_engine
+from routing.simulate_cli import add_parser as add_simulate_parser
 
 log = logging.getLogger("hub")
 DEFAULT_CONFIG = "config.yaml"
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    path = args.config
+def _config_path(args: argparse.Namespace) -> str | None:
+    path: str | None = args.config
     if path is None and Path(DEFAULT_CONFIG).exists():
         path = DEFAULT_CONFIG
+    return path
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    path = _config_path(args)
     settings = load_settings(path)
     updates = {}
     if getattr(args, "host", None):
@@ -42,15 +48,24 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
-async def _serve_until_signalled(settings: Settings, banner: str) -> None:
-    """Serve until SIGTERM or SIGINT, then stop gracefully (clients told, state closed)."""
-    hub = build(settings)
+async def _serve_until_signalled(settings: Settings, banner: str, config_path: str | None) -> None:
+    """Serve until SIGTERM or SIGINT, then stop gracefully (clients told, state closed).
+    SIGHUP re-reads the routing rules from the config file."""
+    hub = build(settings, config_path=config_path)
     host, port = settings.http.host, settings.http.port
     base = settings.http.public_url or f"http://{host}:{port}"
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+
+    async def reload() -> None:
+        try:
+            await hub.reload_rules()
+        except (HubError, ConfigError) as exc:
+            log.error("rules not reloaded, the old ones stay: %s", exc)
+
+    loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(reload()))
     runner = web.AppRunner(hub.app, shutdown_timeout=SHUTDOWN_TIMEOUT_S, access_log=None)
     await runner.setup()
     try:
@@ -67,12 +82,12 @@ async def _serve_until_signalled(settings: Settings, banner: str) -> None:
         await runner.cleanup()
 
 
-def _serve(settings: Settings, banner: str = "") -> None:
-    asyncio.run(_serve_until_signalled(settings, banner))
+def _serve(settings: Settings, banner: str = "", config_path: str | None = None) -> None:
+    asyncio.run(_serve_until_signalled(settings, banner, config_path))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    _serve(_settings(args))
+    _serve(_settings(args), config_path=_config_path(args))
     return 0
 
 
@@ -103,7 +118,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     ]
     lines += [f"  {role:<11} {name:<15} {email:<24} {pw}" for role, name, email, pw in accounts]
     lines += ["", "Stop with Ctrl+C."]
-    _serve(settings, "\n".join(lines))
+    _serve(settings, "\n".join(lines), _config_path(args))
     return 0
 
 
@@ -173,6 +188,7 @@ def parser() -> argparse.ArgumentParser:
     mig = sub.add_parser("migrate", help="apply database migrations")
     mig.add_argument("--config", help=argparse.SUPPRESS, default=argparse.SUPPRESS)
     mig.set_defaults(func=cmd_migrate)
+    add_simulate_parser(sub)
     user = sub.add_parser("user", help="manage users")
     user_sub = user.add_subparsers(dest="user_command", required=True)
     add = user_sub.add_parser("add", help="add a user")

@@ -33,8 +33,18 @@ PREVIEW_CHARS = 140
 
 class Desk:
     def __init__(
-        self, *, store: Store, bus: EventBus, router: Router, clock: Clock, max_message_bytes: int
+        self,
+        *,
+        store: Store,
+        bus: EventBus,
+        router: Router,
+        clock: Clock,
+        max_message_bytes: int,
+        away_reasons: tuple[str, ...] = (),
+        queue_names: tuple[str, ...] = (),
     ) -> None:
+        self._away_reasons = away_reasons
+        self._queue_names = queue_names
         self._store = store
         self._bus = bus
         self._router = router
@@ -77,6 +87,8 @@ class Desk:
         return {
             "agent": {"agent_id": user.user_id, "name": user.name, "role": user.role.value},
             **self.state(user),
+            "away_reasons": list(self._away_reasons),
+            "queues": list(self._queue_names),
             "offers": offers,
             "work": work,
         }
@@ -84,9 +96,36 @@ class Desk:
     async def set_state(self, user: User, data: Any) -> dict[str, Any]:
         if not isinstance(data, dict) or data.get("state") not in SETTABLE_STATES:
             raise InvalidInput("state must be one of: " + ", ".join(SETTABLE_STATES))
-        await self._router.set_state(user.user_id, SETTABLE_STATES[data["state"]])
-        log.info("agent_id=%s set state %s", user.user_id, data["state"])
+        state = SETTABLE_STATES[data["state"]]
+        reason = data.get("reason")
+        if state is Presence.AWAY and reason is not None and reason not in self._away_reasons:
+            raise InvalidInput("reason must be one of: " + ", ".join(self._away_reasons))
+        if state is Presence.AVAILABLE:
+            reason = None
+        await self._router.set_state(user.user_id, state, reason)
+        log.info("agent_id=%s set state %s (%s)", user.user_id, state.value, reason)
         return self.state(user)
+
+    async def transfer(self, user: User, data: Any) -> None:
+        """Hand an assigned interaction to a queue or to a named colleague."""
+        interaction = await self._held(user, data)
+        to_queue = data.get("queue")
+        to_agent = data.get("agent_id")
+        if to_queue is not None and not isinstance(to_queue, str):
+            raise InvalidInput("queue must be a queue name")
+        if to_agent is not None and (isinstance(to_agent, bool) or not isinstance(to_agent, int)):
+            raise InvalidInput("agent_id must be an integer")
+        if (to_queue is None) == (to_agent is None):
+            raise InvalidInput("give exactly one of: queue, agent_id")
+        await self._router.transfer(
+            interaction.interaction_id, user.user_id, to_queue=to_queue, to_agent=to_agent
+        )
+        log.info(
+            "interaction_id=%s transferred by agent_id=%s to %s",
+            interaction.interaction_id,
+            user.user_id,
+            to_queue or f"agent {to_agent}",
+        )
 
     # ------------------------------------------------------------------ offers
     async def accept(self, user: User, data: Any) -> dict[str, Any]:

@@ -105,6 +105,12 @@ class QueueSnapshot:
     offered: int
     assigned: int
     oldest_queued_at: datetime | None
+    entered_today: int = 0
+    answered_today: int = 0
+    abandoned_today: int = 0
+    service_level_today: float | None = None
+    asa_today_s: float | None = None
+    sla_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +121,8 @@ class AgentSnapshot:
     state_since: datetime
     load: Mapping[Channel, int]
     capacity: Mapping[Channel, int]
+    reason: str | None = None
+    skills: Mapping[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

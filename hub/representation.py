@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from hub.events import AgentStateReported, RoutingSnapshotTaken
+from hub.events import AgentSnapshot, AgentStateReported, QueueSnapshot, RoutingSnapshotTaken
 from hub.model import Channel, Customer, Interaction, Message, Note, User
 from hub.ports import CustomerRecord, InteractionRecord
 
@@ -146,28 +146,40 @@ def offer_json(
     }
 
 
+def queue_snapshot_json(q: QueueSnapshot) -> dict[str, Any]:
+    return {
+        "name": q.name,
+        "waiting": q.waiting,
+        "offered": q.offered,
+        "assigned": q.assigned,
+        "oldest_queued_at": iso(q.oldest_queued_at),
+        "sla_s": q.sla_s,
+        "entered_today": q.entered_today,
+        "answered_today": q.answered_today,
+        "abandoned_today": q.abandoned_today,
+        "service_level_today": q.service_level_today,
+        "asa_today_s": None if q.asa_today_s is None else round(q.asa_today_s, 1),
+    }
+
+
+def agent_snapshot_json(a: AgentSnapshot, *, with_skills: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "agent_id": a.agent_id,
+        "name": a.name,
+        "state": a.state.value,
+        "reason": a.reason,
+        "state_since": iso(a.state_since),
+        "load": channel_counts(a.load),
+        "capacity": channel_counts(a.capacity),
+    }
+    if with_skills:
+        out["skills"] = dict(a.skills or {})
+    return out
+
+
 def snapshot_json(s: RoutingSnapshotTaken) -> dict[str, Any]:
     return {
         "at": iso(s.at),
-        "queues": [
-            {
-                "name": q.name,
-                "waiting": q.waiting,
-                "offered": q.offered,
-                "assigned": q.assigned,
-                "oldest_queued_at": iso(q.oldest_queued_at),
-            }
-            for q in s.queues
-        ],
-        "agents": [
-            {
-                "agent_id": a.agent_id,
-                "name": a.name,
-                "state": a.state.value,
-                "state_since": iso(a.state_since),
-                "load": channel_counts(a.load),
-                "capacity": channel_counts(a.capacity),
-            }
-            for a in s.agents
-        ],
+        "queues": [queue_snapshot_json(q) for q in s.queues],
+        "agents": [agent_snapshot_json(a, with_skills=True) for a in s.agents],
     }

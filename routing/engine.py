@@ -85,6 +85,7 @@ STRATEGIES = frozenset(
     {"longest_idle", "round_robin", "least_occupied", "most_skilled", "ring_all", "random"}
 )
 MISSED_OFFERS = "missed_offers"
+ANYONE = parse("true", missing=0)  # the requirement every agent meets
 ANSWER_HISTORY = 20
 
 
@@ -418,7 +419,7 @@ class Engine:
             **dict(e.attributes),
         }
         rule = first_match(self._rules, attributes)
-        targets: tuple[Target, ...] = (Target(e.queue, parse("true", missing=0), None),)
+        targets: tuple[Target, ...] = (Target(e.queue, ANYONE, None),)
         boost = 0
         if rule is not None:
             usable = tuple(t for t in rule.targets if e.channel in self._queues[t.queue].channels)
@@ -652,7 +653,7 @@ class Engine:
             h.channel,
             h.priority + self._policy.transfer_priority_boost,
             h.queued_at,
-            (Target(queue_name, parse("true", missing=0), None),),
+            (Target(queue_name, ANYONE, None),),
         )
         w.declined_by.add(h.agent_id)
         w.only_agent = e.to_agent
@@ -754,7 +755,7 @@ class Engine:
                 self._touched_queues.add(w.queue)
                 w.targets = (
                     *w.targets[: w.target_index + 1],
-                    Target(target_queue.name, parse("true", missing=0), None),
+                    Target(target_queue.name, ANYONE, None),
                 )
                 w.target_index += 1
                 w.target_since = now

@@ -341,9 +341,22 @@ class RouterRunner:
         return self._engine.queue(name)
 
     def snapshot(self) -> RoutingSnapshotTaken:
+        now = self._clock()
         queues = tuple(
-            QueueSnapshot(q.name, q.waiting, q.offered, q.assigned, q.oldest_queued_at)
-            for q in self._engine.queue_stats()
+            QueueSnapshot(
+                q.name,
+                q.waiting,
+                q.offered,
+                q.assigned,
+                q.oldest_queued_at,
+                q.entered_today,
+                q.answered_today,
+                q.abandoned_today,
+                q.service_level_today,
+                q.asa_today_s,
+                self._queues[q.name].sla_s,
+            )
+            for q in self._engine.queue_stats(now)
         )
         agents = tuple(
             AgentSnapshot(
@@ -353,10 +366,12 @@ class RouterRunner:
                 a.state_since,
                 a.load,
                 a.capacity,
+                a.reason,
+                a.skills,
             )
             for a in sorted(self._engine.agent_stats(), key=lambda a: a.agent_id)
         )
-        return RoutingSnapshotTaken(self._clock(), queues, agents)
+        return RoutingSnapshotTaken(now, queues, agents)
 
     # ------------------------------------------------------------------ carrying out commands
     async def _execute(self, commands: list[Command], now: datetime) -> None:

@@ -187,7 +187,11 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             await self.emit(event, {"conversation_id": conversation_id, **data}, room=room)
 
     async def _on_position(self, e: QueuePositionChanged) -> None:
-        await self._send(e.conversation_id, "queue_position", {"position": e.position})
+        await self._send(
+            e.conversation_id,
+            "queue_position",
+            {"position": e.position, "estimated_wait_s": e.estimated_wait_s},
+        )
 
     async def _on_assigned(self, e: InteractionAssigned) -> None:
         await self._send(

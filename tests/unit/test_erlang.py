@@ -120,9 +120,7 @@ def test_asa_and_service_level_follow_from_probability_of_wait() -> None:
     agents, rate, aht, sla = 55, 360 / 1800, 240.0, 15.0  # 48 Erlangs
     pw = probability_of_wait(agents, 48.0)
     assert asa_s(agents, rate, aht) == pytest.approx(pw * aht / 7)
-    assert service_level(agents, rate, aht, sla) == pytest.approx(
-        1 - pw * math.exp(-7 * sla / aht)
-    )
+    assert service_level(agents, rate, aht, sla) == pytest.approx(1 - pw * math.exp(-7 * sla / aht))
     assert occupancy(agents, rate, aht) == pytest.approx(48 / 55)
 
 

@@ -282,11 +282,21 @@ function setStatus(text) {
   ui.status.dataset.phase = state.phase;
 }
 
+/** " (about 3 minutes)" from seconds; empty when there is no estimate yet. */
+function estimateText(seconds) {
+  if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds <= 0) return "";
+  if (seconds < 60) return " (less than a minute)";
+  const minutes = Math.round(seconds / 60);
+  return ` (about ${minutes} minute${minutes === 1 ? "" : "s"})`;
+}
+
 function render() {
   switch (state.phase) {
     case "waiting":
       if (state.position !== null && state.position !== undefined) {
-        setStatus(`Waiting for an agent — you are number ${state.position} in the queue`);
+        setStatus(
+          `Waiting for an agent — you are number ${state.position} in the queue${estimateText(state.estimate)}`,
+        );
       } else {
         setStatus("Waiting for an agent…");
       }
@@ -453,6 +463,7 @@ socket.on("queue_position", (data) => {
   }
   state.phase = "waiting";
   state.position = data.position ?? null;
+  state.estimate = data.estimated_wait_s ?? null;
   state.agentName = null;
   render();
 });
