@@ -920,13 +920,16 @@ class Engine:
         return [fallback] if fallback is not None else []
 
     def _dispatch(self, now: datetime, out: list[Command]) -> None:
-        for agent_id in sorted(self._pending_refresh):
-            agent = self._agents.get(agent_id)
-            if agent is not None:
-                self._refresh(agent, now)
-        self._pending_refresh.clear()
+        if self._pending_refresh:
+            for agent_id in sorted(self._pending_refresh):
+                agent = self._agents.get(agent_id)
+                if agent is not None:
+                    self._refresh(agent, now)
+            self._pending_refresh.clear()
         if self._dirty:
             candidates = [iid for _, iid in self._order]
+        elif len(self._fresh) == 1:
+            candidates = self._fresh[:]
         else:
             candidates = sorted(
                 (iid for iid in set(self._fresh) if iid in self._waiting),
@@ -958,6 +961,8 @@ class Engine:
         )
 
     def _announce_positions(self, out: list[Command]) -> None:
+        if not self._touched_queues:
+            return
         for name in sorted(self._touched_queues):
             for position, (_, iid) in enumerate(self._by_queue[name], start=1):
                 if self._positions.get(iid) != position:
@@ -968,15 +973,18 @@ class Engine:
         self._touched_queues.clear()
 
     def _report_agents(self, out: list[Command]) -> None:
-        for agent_id in sorted(self._touched_agents):
+        if not self._touched_agents:
+            return
+        touched = self._touched_agents
+        for agent_id in sorted(touched) if len(touched) > 1 else touched:
             agent = self._agents.get(agent_id)
             if agent is None:
                 continue
             seen = (
                 agent.state,
                 agent.reason,
-                tuple(sorted(agent.load.items())),
-                tuple(sorted(agent.capacity.items())),
+                tuple(agent.load.items()),
+                tuple(agent.capacity.items()),
             )
             if self._reported.get(agent_id) != seen:
                 self._reported[agent_id] = seen

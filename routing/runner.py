@@ -168,13 +168,7 @@ class RouterRunner:
                 )
                 continue
             if inter.state is InteractionState.QUEUED:
-                event: Event = InteractionQueued(
-                    inter.interaction_id,
-                    inter.queue,
-                    inter.channel,
-                    inter.priority,
-                    inter.queued_at,
-                )
+                event: Event = await self._queued_event(inter)
             elif inter.agent_id is not None and inter.agent_id in self._names:
                 until = None
                 if inter.state is InteractionState.WRAP_UP and inter.wrap_up_at is not None:

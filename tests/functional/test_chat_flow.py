@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hub.app import utc_now
+from hub.lifecycle import Action
 from hub.model import Role
+from hub.storage.sql import SqlStore, make_engine
 from tests.functional.conftest import Client, Running, connect, serve, settings_for
 
 
@@ -212,3 +215,45 @@ async def test_chat_waits_until_an_agent_is_available_and_backlog_drains(
     assert [q["offered"] for q in snap["queues"] if q["name"] == "support"] == [2]
     for client in (alice, carol, dave, sup):
         await client.close()
+
+
+async def test_waiting_and_offered_chats_survive_a_restart(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    async with serve(settings) as running:
+        alice = await agent(running, "alice@example.com", "Alice Agent")
+        await available(alice)
+        carol, session = await visitor(running)
+        assert (await carol.call("message", {"body": "are you there?"}))["ok"]
+        offered = await alice.next("offer")  # in flight when the hub stops
+        dave, _ = await visitor(running)
+        assert (await dave.call("message", {"body": "me too"}))["ok"]
+        for client in (alice, carol, dave):
+            await client.close()
+        alice_id = await running.hub.store.user_by_email("alice@example.com")
+        assert alice_id is not None
+        offered_agent = alice_id[0].user_id
+    # As if the hub had died with an offer in flight:
+    store = SqlStore(make_engine(settings.database.url))
+    await store.transition(
+        offered["interaction_id"], Action.OFFER, now=utc_now(), agent_id=offered_agent
+    )
+    await store.close()
+    async with serve(settings) as running:  # same database, new process state
+        token = await running.sign_in("alice@example.com")
+        alice = await connect(running.base, "/agent", token=token)
+        await alice.next("hello")
+        await available(alice)
+        first = await alice.next("offer")
+        second = await alice.next("offer")
+        assert {first["interaction_id"], second["interaction_id"]} > {offered["interaction_id"]}
+        assert [first["preview"], second["preview"]] == ["are you there?", "me too"]
+        carol, resumed = await visitor(running, session["token"])
+        assert [m["body"] for m in resumed["messages"]] == ["are you there?"]
+        status, listing = await running.get("/api/v1/interactions?state=offered", token)
+        assert status == 200 and len(listing["interactions"]) == 2
+        [restarted] = [
+            i for i in listing["interactions"] if i["interaction_id"] == offered["interaction_id"]
+        ]
+        assert "requeued_on_restart" in [step["step"] for step in restarted["steps"]]
+        await alice.close()
+        await carol.close()
