@@ -643,6 +643,12 @@ class Engine:
                 raise NotFound(f"agent {e.to_agent} is not known to the router")
             if e.to_agent == e.agent_id:
                 raise InvalidInput("an interaction cannot be transferred to its own agent")
+            if not self._ready_for(self._agents[e.to_agent], h.channel, now):
+                # Otherwise it would wait for someone who cannot take it.
+                raise IllegalTransition(
+                    f"agent {e.to_agent} cannot take a {h.channel.value} contact now "
+                    "(away, offline or full); transfer to a queue instead"
+                )
         agent = self._agents[h.agent_id]
         del self._held[h.interaction_id]
         agent.held.discard(h.interaction_id)

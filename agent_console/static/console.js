@@ -58,6 +58,14 @@ function errorMessage(ack, fallback) {
   return fallback;
 }
 
+/** "missed_offers" -> "missed offers" (away reasons are short identifiers). */
+function reasonText(reason) {
+  return String(reason).replace(/_/g, " ");
+}
+
+const MISSED_OFFERS_TEXT =
+  "You were set to Away after missing several offers. Choose Available when you are back.";
+
 const WITHDRAW_REASONS = {
   expired: "the offer timed out",
   declined: "it was declined",
@@ -87,6 +95,16 @@ const ui = {
   wrapUpStatus: $("wrap-up-status"),
   endWrapUp: $("end-wrap-up"),
   closeConversation: $("close-conversation"),
+  transfer: $("transfer"),
+  transferPanel: $("transfer-panel"),
+  transferTarget: $("transfer-target"),
+  transferSubmit: $("transfer-submit"),
+  transferCancel: $("transfer-cancel"),
+  transferStatus: $("transfer-status"),
+  transferError: $("transfer-error"),
+  stateBanner: $("state-banner"),
+  stateBannerText: $("state-banner-text"),
+  stateBannerDismiss: $("state-banner-dismiss"),
   messages: $("messages"),
   typingIndicator: $("typing-indicator"),
   composerForm: $("composer-form"),
@@ -115,7 +133,12 @@ const ui = {
 const store = {
   agent: null,
   state: null,
+  /** away reason (one of awayReasons, "missed_offers", "disconnected") or null */
+  reason: null,
   stateSince: Date.now(),
+  /** from hello */
+  awayReasons: [],
+  queues: [],
   load: {},
   capacity: {},
   /** interaction_id -> {offer, deadline, el, countdownEl, pending} (insertion order = oldest first) */
@@ -130,6 +153,8 @@ const store = {
   /** our own typing signal */
   typing: { interactionId: null, idleTimer: null },
   helloCount: 0,
+  /** the inline transfer panel: which interaction it is open for, and request bookkeeping */
+  transfer: { interactionId: null, loadSeq: 0, pending: false },
 };
 
 const baseTitle = document.title;
@@ -231,7 +256,14 @@ function onHello(data) {
     link.href = "/console/supervisor";
     ui.connection.before(link);
   }
-  applyState(data.state, data.load, data.capacity, data.state_since);
+  if (Array.isArray(data.away_reasons)) {
+    store.awayReasons = data.away_reasons.filter((r) => typeof r === "string" && r.length > 0);
+    renderAwayOptions();
+  }
+  if (Array.isArray(data.queues)) {
+    store.queues = data.queues.filter((q) => typeof q === "string" && q.length > 0);
+  }
+  applyState(data.state, data.reason ?? null, data.load, data.capacity, data.state_since);
   ui.stateSelect.disabled = false;
 
   // Offers: rebuild, keeping local countdowns of offers we already show.
@@ -260,21 +292,67 @@ function onHello(data) {
 }
 
 function onState(data) {
-  applyState(data.state, data.load, data.capacity, data.state_since);
+  applyState(data.state, data.reason ?? null, data.load, data.capacity, data.state_since);
 }
 
-function applyState(state, load, capacity, since) {
+/** One "away:<reason>" option per configured away reason, right after the plain "away" option. */
+function renderAwayOptions() {
+  for (const option of [...ui.stateSelect.options]) {
+    if (option.value.startsWith("away:")) option.remove();
+  }
+  const plainAway = [...ui.stateSelect.options].find((o) => o.value === "away");
+  let anchor = plainAway || null;
+  for (const reason of store.awayReasons) {
+    const option = el("option", "", `Away — ${reasonText(reason)}`);
+    option.value = `away:${reason}`;
+    if (anchor) anchor.after(option);
+    else ui.stateSelect.append(option);
+    anchor = option;
+  }
+}
+
+/** The #state-select value that represents a state and reason. */
+function stateSelectValue(state, reason) {
+  if (state === "away" && reason && store.awayReasons.includes(reason)) return `away:${reason}`;
+  return state;
+}
+
+function showStateBanner(message) {
+  ui.stateBannerText.textContent = message;
+  ui.stateBanner.hidden = false;
+}
+
+function hideStateBanner() {
+  ui.stateBanner.hidden = true;
+  ui.stateBannerText.textContent = "";
+}
+
+ui.stateBannerDismiss.addEventListener("click", () => hideStateBanner());
+
+function applyState(state, reason, load, capacity, since) {
   const sinceMs = since ? Date.parse(since) : NaN;
+  const previousReason = store.reason;
   if (state && state !== store.state) {
     store.state = state;
     store.stateSince = Number.isNaN(sinceMs) ? Date.now() : Math.min(sinceMs, Date.now());
   } else if (!Number.isNaN(sinceMs)) {
     store.stateSince = Math.min(sinceMs, Date.now());
   }
+  if (state) store.reason = state === "available" ? null : (reason ?? null);
   if (load) store.load = load;
   if (capacity) store.capacity = capacity;
-  if (store.state) ui.stateSelect.value = store.state;
+  if (store.state) ui.stateSelect.value = stateSelectValue(store.state, store.reason);
   document.body.dataset.agentState = store.state || "";
+
+  if (store.state === "away" && store.reason === "missed_offers") {
+    // Announce it once per occurrence (state events also arrive for load changes).
+    if (previousReason !== "missed_offers") {
+      showStateBanner(MISSED_OFFERS_TEXT);
+      toast(MISSED_OFFERS_TEXT, "warning");
+    }
+  } else if (state) {
+    hideStateBanner();
+  }
   renderStateLabel();
   renderLoad();
 }
@@ -284,7 +362,9 @@ function renderStateLabel() {
     ui.stateLabel.textContent = "—";
     return;
   }
-  ui.stateLabel.textContent = `${store.state} · ${formatDuration(Date.now() - store.stateSince)}`;
+  const name = store.reason ? `${store.state} (${reasonText(store.reason)})` : store.state;
+  const text = `${name} · ${formatDuration(Date.now() - store.stateSince)}`;
+  if (ui.stateLabel.textContent !== text) ui.stateLabel.textContent = text;
   ui.stateLabel.className = `state-label state-${store.state}`;
 }
 
@@ -301,15 +381,17 @@ function renderLoad() {
 }
 
 ui.stateSelect.addEventListener("change", async () => {
-  const wanted = ui.stateSelect.value;
-  const previous = store.state;
+  const value = ui.stateSelect.value;
+  const [wanted, ...rest] = value.split(":");
+  const reason = rest.length > 0 ? rest.join(":") : null;
+  const payload = reason ? { state: wanted, reason } : { state: wanted };
   ui.stateSelect.disabled = true;
-  const ack = await request("set_state", { state: wanted });
+  const ack = await request("set_state", payload);
   ui.stateSelect.disabled = false;
   if (ack && ack.ok) {
-    applyState(ack.state || wanted, ack.load, ack.capacity, ack.state_since);
+    applyState(ack.state || wanted, ack.state ? (ack.reason ?? null) : reason, ack.load, ack.capacity, ack.state_since);
   } else {
-    if (previous) ui.stateSelect.value = previous;
+    if (store.state) ui.stateSelect.value = stateSelectValue(store.state, store.reason);
     toast(`Could not change state: ${errorMessage(ack, "unknown error")}`, "error");
   }
 });
@@ -631,6 +713,7 @@ function removeWork(id, { silent } = {}) {
   const entry = store.work.get(id);
   if (!entry) return;
   clearTimeout(entry.typingTimer);
+  if (store.transfer.interactionId === id) closeTransferPanel({ restoreFocus: false });
   entry.el.remove();
   store.work.delete(id);
   store.drafts.delete(id);
@@ -653,6 +736,9 @@ function select(id) {
   if (previous !== null && previous !== id) {
     store.drafts.set(previous, ui.composer.value);
     stopOwnTyping(true);
+  }
+  if (store.transfer.interactionId !== null && store.transfer.interactionId !== id) {
+    closeTransferPanel({ restoreFocus: false });
   }
   store.selectedId = id;
   const entry = store.work.get(id);
@@ -720,6 +806,9 @@ function renderThread() {
     ui.send.disabled = true;
     ui.closeConversation.disabled = true;
     ui.closeConversation.hidden = false;
+    ui.transfer.disabled = true;
+    ui.transfer.hidden = false;
+    if (store.transfer.interactionId !== null) closeTransferPanel({ restoreFocus: false });
     ui.endWrapUp.hidden = true;
     ui.wrapUpStatus.hidden = true;
     updateNoteForm();
@@ -750,6 +839,10 @@ function renderThreadState() {
     : "Type a reply… (Enter to send, Shift+Enter for a new line)";
   ui.closeConversation.hidden = wrapUp;
   ui.closeConversation.disabled = wrapUp;
+  const assigned = entry.item.state === "assigned";
+  ui.transfer.hidden = wrapUp;
+  ui.transfer.disabled = !assigned || store.transfer.pending;
+  if (!assigned && store.transfer.interactionId === store.selectedId) closeTransferPanel({ restoreFocus: false });
   ui.endWrapUp.hidden = !wrapUp;
   ui.wrapUpStatus.hidden = !wrapUp;
   if (wrapUp) renderWrapUpStatus(entry.item);
@@ -955,6 +1048,15 @@ function onInteractionUpdated(data) {
     if (store.work.has(id)) removeWork(id);
     return;
   }
+  if (data.state === "transferred") {
+    removeOffer(id);
+    const entry = store.work.get(id);
+    if (entry) {
+      removeWork(id);
+      toast(`Transferred: ${customerName(entry.item.customer)}`, "info");
+    }
+    return;
+  }
   if (!store.work.has(id)) {
     // Only WorkItems we hold are relevant; a full WorkItem for an unknown id is adopted.
     if (data.customer === undefined) return;
@@ -976,6 +1078,202 @@ function onInteractionUpdated(data) {
   }
   renderEmptyStates();
 }
+
+// Transfer ------------------------------------------------------------------------
+
+function showTransferError(message) {
+  ui.transferError.textContent = message;
+  ui.transferError.hidden = false;
+}
+
+function hideTransferError() {
+  ui.transferError.textContent = "";
+  ui.transferError.hidden = true;
+}
+
+function showTransferStatus(message) {
+  ui.transferStatus.textContent = message || "";
+  ui.transferStatus.hidden = !message;
+}
+
+function setTransferPending(pending) {
+  store.transfer.pending = pending;
+  ui.transferSubmit.disabled = pending || ui.transferTarget.value === "";
+  ui.transferTarget.disabled = pending;
+  const entry = store.selectedId !== null ? store.work.get(store.selectedId) : null;
+  ui.transfer.disabled = pending || !entry || entry.item.state !== "assigned";
+}
+
+/** Fill #transfer-target: queues from hello, then the given agents (null: still loading). */
+function renderTransferTargets(agents, agentsNote) {
+  const previous = ui.transferTarget.value;
+  ui.transferTarget.replaceChildren();
+  const placeholder = el("option", "", "Choose a queue or a colleague…");
+  placeholder.value = "";
+  ui.transferTarget.append(placeholder);
+
+  const queues = el("optgroup");
+  queues.label = "Queues";
+  for (const name of store.queues) {
+    const option = el("option", "", `Queue: ${name}`);
+    option.value = `queue:${name}`;
+    queues.append(option);
+  }
+  if (queues.children.length > 0) ui.transferTarget.append(queues);
+
+  const group = el("optgroup");
+  group.label = "Agents";
+  const myId = store.agent && store.agent.agent_id;
+  const sorted = [...(agents || [])]
+    .filter((a) => a && a.agent_id != null && a.agent_id !== myId)
+    .sort((a, b) => String(a.name || "").localeCompare(String(b.name || "")));
+  for (const agent of sorted) {
+    const state = agent.reason && agent.state !== "available"
+      ? `${agent.state} · ${reasonText(agent.reason)}`
+      : String(agent.state || "unknown");
+    const option = el("option", "", `Agent: ${agent.name || `#${agent.agent_id}`} (${state})`);
+    option.value = `agent:${agent.agent_id}`;
+    group.append(option);
+  }
+  if (agentsNote) {
+    const note = el("option", "", agentsNote);
+    note.value = "";
+    note.disabled = true;
+    group.append(note);
+  }
+  if (group.children.length > 0) ui.transferTarget.append(group);
+
+  const values = [...ui.transferTarget.options].map((o) => o.value);
+  ui.transferTarget.value = values.includes(previous) ? previous : "";
+  ui.transferSubmit.disabled = store.transfer.pending || ui.transferTarget.value === "";
+}
+
+async function loadTransferAgents() {
+  const seq = ++store.transfer.loadSeq;
+  renderTransferTargets([], "Loading agents…");
+  let response;
+  try {
+    response = await fetch("/api/v1/agents", { credentials: "same-origin", headers: { Accept: "application/json" } });
+  } catch {
+    if (seq === store.transfer.loadSeq) renderTransferTargets([], "Could not load agents (network error)");
+    return;
+  }
+  if (seq !== store.transfer.loadSeq) return;
+  if (response.status === 401) {
+    goToLogin();
+    return;
+  }
+  if (!response.ok) {
+    renderTransferTargets([], `Could not load agents (HTTP ${response.status})`);
+    return;
+  }
+  let data;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (seq !== store.transfer.loadSeq) return;
+  const agents = data && Array.isArray(data.agents) ? data.agents : null;
+  if (!agents) {
+    renderTransferTargets([], "Could not read the agent list");
+    return;
+  }
+  const others = agents.filter((a) => a && a.agent_id !== (store.agent && store.agent.agent_id));
+  renderTransferTargets(agents, others.length === 0 ? "No other agents" : null);
+}
+
+function openTransferPanel() {
+  const id = store.selectedId;
+  const entry = id !== null ? store.work.get(id) : null;
+  if (!entry || entry.item.state !== "assigned") return;
+  store.transfer.interactionId = id;
+  hideTransferError();
+  showTransferStatus("");
+  ui.transferTarget.value = "";
+  ui.transferPanel.hidden = false;
+  ui.transfer.setAttribute("aria-expanded", "true");
+  setTransferPending(false);
+  loadTransferAgents();
+  ui.transferTarget.focus();
+}
+
+function closeTransferPanel({ restoreFocus } = { restoreFocus: true }) {
+  store.transfer.interactionId = null;
+  store.transfer.loadSeq += 1; // drop a pending agent list
+  ui.transferPanel.hidden = true;
+  ui.transfer.setAttribute("aria-expanded", "false");
+  hideTransferError();
+  showTransferStatus("");
+  setTransferPending(false);
+  if (restoreFocus && !ui.transfer.disabled && !ui.transfer.hidden) ui.transfer.focus();
+}
+
+ui.transfer.addEventListener("click", () => {
+  if (!ui.transferPanel.hidden && store.transfer.interactionId === store.selectedId) {
+    closeTransferPanel();
+  } else {
+    openTransferPanel();
+  }
+});
+
+ui.transferCancel.addEventListener("click", () => closeTransferPanel());
+
+ui.transferPanel.addEventListener("keydown", (event) => {
+  if (event.key === "Escape") {
+    event.preventDefault();
+    closeTransferPanel();
+  }
+});
+
+ui.transferTarget.addEventListener("change", () => {
+  hideTransferError();
+  ui.transferSubmit.disabled = store.transfer.pending || ui.transferTarget.value === "";
+});
+
+ui.transferPanel.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const id = store.transfer.interactionId;
+  if (id === null || store.transfer.pending || !store.work.has(id)) return;
+  const value = ui.transferTarget.value;
+  let payload;
+  let targetText;
+  if (value.startsWith("queue:")) {
+    payload = { interaction_id: id, queue: value.slice("queue:".length) };
+    targetText = `queue ${payload.queue}`;
+  } else if (value.startsWith("agent:")) {
+    const agentId = Number(value.slice("agent:".length));
+    if (!Number.isInteger(agentId)) return;
+    payload = { interaction_id: id, agent_id: agentId };
+    const option = ui.transferTarget.selectedOptions[0];
+    targetText = option ? option.textContent.replace(/^Agent: /, "") : "the agent";
+  } else {
+    showTransferError("Choose a queue or a colleague.");
+    ui.transferTarget.focus();
+    return;
+  }
+  hideTransferError();
+  stopOwnTyping(true);
+  setTransferPending(true);
+  showTransferStatus(`Transferring to ${targetText}…`);
+  const ack = await request("transfer", payload);
+  if (store.transfer.interactionId !== id) {
+    // The panel was closed meanwhile (e.g. the interaction already left on "transferred").
+    if (!(ack && ack.ok)) toast(`Could not transfer: ${errorMessage(ack, "unknown error")}`, "error");
+    store.transfer.pending = false;
+    if (store.selectedId !== null) renderThreadState();
+    return;
+  }
+  setTransferPending(false);
+  if (ack && ack.ok) {
+    // The item leaves the list when interaction_updated {state: "transferred"} arrives.
+    closeTransferPanel({ restoreFocus: false });
+  } else {
+    showTransferStatus("");
+    showTransferError(`Could not transfer: ${errorMessage(ack, "unknown error")}`);
+    ui.transferTarget.focus();
+  }
+});
 
 // ---------------------------------------------------------------------------
 // Customer panel (screen pop)

@@ -50,6 +50,33 @@ function isFull(load, capacity) {
   return channels.length > 0 && channels.every((ch) => Number((load || {})[ch] || 0) >= Number(capacity[ch] || 0));
 }
 
+/** Count, or "—" when the server sent nothing usable. */
+function formatCount(value) {
+  const n = Number(value);
+  return value === null || value === undefined || !Number.isFinite(n) ? "—" : String(n);
+}
+
+/** Service level (a 0..1 fraction) as a whole percentage, or "—". */
+function formatPercent(fraction) {
+  if (fraction === null || fraction === undefined) return "—";
+  const n = Number(fraction);
+  return Number.isFinite(n) ? `${Math.round(n * 100)}%` : "—";
+}
+
+/** Seconds as m:ss, or "—". */
+function formatSeconds(seconds) {
+  if (seconds === null || seconds === undefined) return "—";
+  const n = Number(seconds);
+  return Number.isFinite(n) ? formatDuration(Math.round(n) * 1000) : "—";
+}
+
+/** "away (lunch)"; "missed_offers" reads "missed offers". */
+function stateText(state, reason) {
+  const s = state || "";
+  if (!reason || state === "available") return s;
+  return `${s} (${String(reason).replace(/_/g, " ")})`;
+}
+
 // ---- Queues -----------------------------------------------------------------------
 
 const queueRows = new Map();
@@ -68,8 +95,13 @@ function queueRow(name) {
     longest: cell("q-longest", true),
     offered: cell("q-offered", true),
     assigned: cell("q-assigned", true),
+    answered: cell("q-answered", true),
+    abandoned: cell("q-abandoned", true),
+    sl: cell("q-sl", true),
+    asa: cell("q-asa", true),
   };
-  row.append(th, row.refs.waiting, row.refs.longest, row.refs.offered, row.refs.assigned);
+  row.append(th, row.refs.waiting, row.refs.longest, row.refs.offered, row.refs.assigned,
+    row.refs.answered, row.refs.abandoned, row.refs.sl, row.refs.asa);
   queueRows.set(name, row);
   return row;
 }
@@ -86,6 +118,11 @@ function renderQueues(queues) {
     row.refs.waiting.classList.toggle("is-busy", Number(q.waiting || 0) > 0);
     setText(row.refs.offered, Number(q.offered || 0));
     setText(row.refs.assigned, Number(q.assigned || 0));
+    setText(row.refs.answered, formatCount(q.answered_today));
+    setText(row.refs.abandoned, formatCount(q.abandoned_today));
+    setText(row.refs.sl, formatPercent(q.service_level_today));
+    row.refs.sl.title = Number(q.sla_s) > 0 ? `Answered within ${Number(q.sla_s)} s` : "";
+    setText(row.refs.asa, formatSeconds(q.asa_today_s));
     ui.queuesBody.append(row); // (re)append keeps sorted order
   }
   for (const [name, row] of queueRows) {
@@ -150,7 +187,7 @@ function renderAgents(agents) {
     const row = agentRow(id);
     row.since = a.state_since || null;
     setText(row.refs.name, a.name || `Agent ${id}`);
-    setText(row.refs.state, a.state || "");
+    setText(row.refs.state, stateText(a.state, a.reason));
     row.refs.state.className = `a-state state-${a.state}`;
     setText(row.refs.load, formatLoad(a.load, a.capacity));
     row.refs.load.classList.toggle("is-full", isFull(a.load, a.capacity));
