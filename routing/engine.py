@@ -168,9 +168,13 @@ class _Agent:
 class _Pool:
     """The agents who can serve one (queue, requirement, channel), ready ones in strategy order."""
 
-    def __init__(self, queue: Queue, requires: Expression, channel: Channel) -> None:
+    def __init__(
+        self, queue: Queue, requires: Expression, channel: Channel, queue_requires: Expression
+    ) -> None:
         self.queue = queue
         self.requires = requires
+        # most_skilled ranks by the skills both the queue and the target ask for.
+        self.scored = requires.names | queue_requires.names
         self.channel = channel
         self.strategy = queue.strategy
         self.members: set[int] = set()
@@ -178,7 +182,7 @@ class _Pool:
         self.rr_last = -1
 
     def score(self, agent: _Agent) -> int:
-        return sum(agent.skills.get(name, 0) for name in self.requires.names)
+        return sum(agent.skills.get(name, 0) for name in self.scored)
 
     def key(self, agent: _Agent) -> tuple[Any, ...]:
         if self.strategy == "most_skilled":
@@ -432,8 +436,12 @@ class Engine:
             w.sticky_agent = e.last_agent_id
             w.sticky_until = now + timedelta(seconds=self._policy.sticky_s)
             self._at(w.sticky_until, "sticky", w.interaction_id)
+        if w.queue != e.queue:
+            out.append(
+                MoveInteraction(w.interaction_id, w.queue, f"rule {rule.name}" if rule else "rule")
+            )
         self._enter(w, now, out)
-        day = self._days[e.queue]
+        day = self._days[w.queue]
         day.roll(now)
         day.entered += 1
 
@@ -818,7 +826,9 @@ class Engine:
         key = (queue_name, requires.source, channel)
         pool = self._pools.get(key)
         if pool is None:
-            pool = _Pool(self._queues[queue_name], requires, channel)
+            pool = _Pool(
+                self._queues[queue_name], requires, channel, self._queue_requires[queue_name]
+            )
             self._pools[key] = pool
             for agent in self._agents.values():
                 if self._qualifies(agent, pool):
