@@ -71,6 +71,7 @@ from routing.rules import Rule
 log = logging.getLogger(__name__)
 
 PREVIEW_CHARS = 140
+SNAPSHOT_EVERY_S = 0.25
 
 
 DISCONNECTED = "disconnected"
@@ -109,6 +110,7 @@ class RouterRunner:
         self._connections: Counter[int] = Counter()
         self._presence: dict[int, tuple[Presence, str | None]] = {}
         self._grace: dict[int, asyncio.TimerHandle] = {}
+        self._snapshot_task: asyncio.Task[None] | None = None
         bus.subscribe(InteractionCreated, self._on_created)
 
     def _new_engine(self) -> Engine:
@@ -137,6 +139,13 @@ class RouterRunner:
         self._timer = asyncio.create_task(self._run_timer(), name="router-timer")
 
     async def stop(self) -> None:
+        for handle in self._grace.values():
+            handle.cancel()
+        self._grace.clear()
+        if self._snapshot_task is not None:
+            self._snapshot_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._snapshot_task
         if self._timer is not None:
             self._timer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -377,7 +386,20 @@ class RouterRunner:
         except HubError as exc:
             log.error("routing command failed (%s); rebuilding from the store", exc.message)
             await self._rebuild()
-        await self._bus.publish(self.snapshot())
+        self._schedule_snapshot()
+
+    def _schedule_snapshot(self) -> None:
+        """Publish the supervisors' picture soon, at most every SNAPSHOT_EVERY_S: a burst of
+        routing events costs one snapshot, not one per event (it lists every agent)."""
+        if self._snapshot_task is None or self._snapshot_task.done():
+            self._snapshot_task = asyncio.create_task(self._publish_snapshot())
+
+    async def _publish_snapshot(self) -> None:
+        await asyncio.sleep(SNAPSHOT_EVERY_S)
+        try:
+            await self._bus.publish(self.snapshot())
+        except Exception:
+            log.exception("snapshot not published")
 
     async def _carry_out(self, command: Command, now: datetime) -> None:
         store, publish = self._store, self._bus.publish
