@@ -118,7 +118,9 @@ class _Waiting:
     sticky_agent: int | None = None
     sticky_until: datetime | None = None
     only_agent: int | None = None  # a transfer to a named agent: offered to them alone
-    max_wait_done: bool = False
+    max_wait_at: datetime | None = None  # armed for the queue it waits in now
+    max_wait_queue: str | None = None
+    max_wait_acted: bool = False  # a callback/voicemail action is taken once per wait
 
     @property
     def target(self) -> Target:
@@ -440,13 +442,16 @@ class Engine:
             out.append(
                 MoveInteraction(w.interaction_id, w.queue, f"rule {rule.name}" if rule else "rule")
             )
-        self._enter(w, now, out)
+        self._enter(w, now, out, since=e.queued_at)
         day = self._days[w.queue]
         day.roll(now)
         day.entered += 1
 
-    def _enter(self, w: _Waiting, now: datetime, out: list[Command]) -> None:
-        """Put an interaction in the waiting line at its current target."""
+    def _enter(
+        self, w: _Waiting, now: datetime, out: list[Command], since: datetime | None = None
+    ) -> None:
+        """Put an interaction in the waiting line at its current target; its maximum wait
+        counts from ``since`` (when a new contact was queued) or from now (a transfer)."""
         w.target_since = now
         self._waiting[w.interaction_id] = w
         self._order.add((w.order_key(), w.interaction_id))
@@ -454,11 +459,17 @@ class Engine:
         self._touched_queues.add(w.queue)
         self._fresh.append(w.interaction_id)
         self._arm_target(w)
+        self._arm_max_wait(w, since or now)
+
+    def _arm_max_wait(self, w: _Waiting, now: datetime) -> None:
+        """A queue's maximum wait counts from when the interaction entered that queue."""
         queue = self._queues[w.queue]
-        if queue.max_wait_s is not None and not w.max_wait_done:
-            self._at(
-                w.queued_at + timedelta(seconds=queue.max_wait_s), "max_wait", w.interaction_id
-            )
+        if queue.max_wait_s is None or w.max_wait_acted:
+            w.max_wait_at = w.max_wait_queue = None
+            return
+        w.max_wait_at = now + timedelta(seconds=queue.max_wait_s)
+        w.max_wait_queue = queue.name
+        self._at(w.max_wait_at, "max_wait", w.interaction_id)
 
     def _leave(self, w: _Waiting) -> None:
         del self._waiting[w.interaction_id]
@@ -497,6 +508,7 @@ class Engine:
         self._held[e.interaction_id] = h
         agent.held.add(e.interaction_id)
         self._add_load(agent, e.channel, 1)
+        self._refresh_later(agent)  # the load may take them out of the ready lists
         if h.wrap_up_until is not None:
             self._at(h.wrap_up_until, "wrap_up", h.interaction_id)
 
@@ -651,7 +663,12 @@ class Engine:
                 raise NotFound(f"agent {e.to_agent} is not known to the router")
             if e.to_agent == e.agent_id:
                 raise InvalidInput("an interaction cannot be transferred to its own agent")
-            if not self._ready_for(self._agents[e.to_agent], h.channel, now):
+            colleague = self._agents[e.to_agent]
+            if not self._queue_requires[queue_name].evaluate(colleague.skills):
+                raise IllegalTransition(
+                    f"agent {e.to_agent} does not have the skills queue {queue_name!r} requires"
+                )
+            if not self._ready_for(colleague, h.channel, now):
                 # Otherwise it would wait for someone who cannot take it.
                 raise IllegalTransition(
                     f"agent {e.to_agent} cannot take a {h.channel.value} contact now "
@@ -698,7 +715,7 @@ class Engine:
             return w is not None and w.sticky_until == when
         if kind == "max_wait":
             w = self._waiting.get(ident)
-            return w is not None and not w.max_wait_done
+            return w is not None and w.max_wait_at == when and w.max_wait_queue == w.queue
         return False
 
     def _fire(
@@ -754,11 +771,12 @@ class Engine:
         self._touched_queues.update((old_queue, w.queue))
         if w.queue != old_queue:
             out.append(MoveInteraction(w.interaction_id, w.queue, "escalated"))
+            self._arm_max_wait(w, now)
         self._arm_target(w)
         self._dirty = True
 
     def _max_wait(self, w: _Waiting, now: datetime, out: list[Command]) -> None:
-        w.max_wait_done = True
+        w.max_wait_at = None
         queue = self._queues[w.queue]
         action = queue.on_max_wait or "overflow"
         if action == "overflow" and queue.overflow_queue in self._queues:
@@ -777,8 +795,10 @@ class Engine:
                 self._by_queue[w.queue].add((w.order_key(), w.interaction_id))
                 self._touched_queues.add(w.queue)
                 out.append(MoveInteraction(w.interaction_id, w.queue, "overflow"))
+                self._arm_max_wait(w, now)
                 self._dirty = True
                 return
+        w.max_wait_acted = True
         out.append(MaxWaitReached(w.interaction_id, action))
 
     # ------------------------------------------------------------------ mechanics
@@ -887,7 +907,7 @@ class Engine:
             self._place(agent, key, self._pools[key], now)
 
     def _refresh_later(self, agent: _Agent) -> None:
-        # Capacity freed: the agent may be ready again; placed with the current time later.
+        # Load changed: the agent is placed (or not) in the ready lists at the next step.
         self._pending_refresh.add(agent.agent_id)
 
     # ------------------------------------------------------------------ routing step
