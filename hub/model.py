@@ -137,6 +137,9 @@ class Interaction:
     ended_at: datetime | None = None
     abandoned_at: datetime | None = None
     closed_by: str | None = None
+    # What routing rules may look at, set by the channel when the contact came in
+    # (``address`` it came in on, ``language``, ``subject``, ``ivr`` choice ...).
+    attributes: Mapping[str, str] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,8 @@ concrete adapters in through constructors.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -41,6 +41,8 @@ class InboundContact:
     thread_key: str
     body: str
     display_name: str | None = None
+    # Routing attributes kept on a new interaction (``address``, ``language`` ...).
+    attributes: Mapping[str, str] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,6 +121,7 @@ def _interaction(row: Row[Any]) -> Interaction:
         ended_at=row.ended_at,
         abandoned_at=row.abandoned_at,
         closed_by=row.closed_by,
+        attributes=dict(row.attributes or {}),
     )
 
 
@@ -539,6 +540,7 @@ class SqlStore:
                     state=InteractionState.QUEUED.value,
                     created_at=now,
                     queued_at=now,
+                    attributes=dict(contact.attributes),
                 )
             )
             interaction_id = _new_id(result)

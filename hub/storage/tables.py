@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    JSON,
     Integer,
     MetaData,
     String,
@@ -146,6 +147,7 @@ interactions = Table(
     Column("wrap_up_at", UtcDateTime, nullable=True),
     Column("ended_at", UtcDateTime, nullable=True),
     Column("abandoned_at", UtcDateTime, nullable=True),
+    Column("attributes", JSON, nullable=False, server_default="{}"),
     Index(
         "uq_interactions_active_conversation",
         "conversation_id",
