@@ -38,7 +38,7 @@ from hub.web import (
 from routing.engine import RoutingPolicy
 from routing.expressions import parse
 from routing.rules import compile_rules
-from routing.runner import RouterRunner, RoutingSetup
+from routing.runner import RouterRunner, RoutingSetup, rule_attributes
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +89,9 @@ def routing_setup(settings: Settings) -> RoutingSetup:
             parse(queue.requires, missing=0)
         except HubError as exc:
             raise ConfigError(f"queues.{queue.name}.requires: {exc.message}") from None
+    schedules = settings.schedules()
     try:
-        rules = compile_rules(r.rules, queues)
+        rules = compile_rules(r.rules, queues, rule_attributes(schedules))
     except HubError as exc:
         raise ConfigError(f"routing.rules: {exc.message}") from None
     profiles: dict[str, tuple[Mapping[Channel, int], Mapping[str, int]]] = {}
@@ -113,6 +114,7 @@ def routing_setup(settings: Settings) -> RoutingSetup:
         tier_priority=dict(r.tier_priority),
         presence_grace_s=r.presence_grace_s,
         seed=r.random_seed,
+        schedules=schedules,
     )
 
 
@@ -171,10 +173,11 @@ def build(settings: Settings, *, clock: Clock = utc_now, config_path: str | None
         """Re-read the rules from the config file; queued interactions keep their targets."""
         try:
             fresh = load_settings(config_path) if config_path else settings
-            rules = routing_setup(fresh).rules
+            setup = routing_setup(fresh)
         except ConfigError as exc:
             raise InvalidInput(f"rules not reloaded, the old ones stay: {exc}") from None
-        router.replace_rules(rules)
+        rules = setup.rules
+        router.replace_rules(rules, setup.schedules)
         log.info("routing rules reloaded: %d rules", len(rules))
         return len(rules)
 

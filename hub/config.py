@@ -26,6 +26,8 @@ from pydantic import (
     model_validator,
 )
 
+from hub.errors import InvalidInput
+from hub.hours import Schedule, parse_schedules
 from hub.model import Channel, Queue
 
 ENV_PREFIX = "HUB_"
@@ -172,6 +174,18 @@ class Settings(_Section):
     routing: RoutingSettings = RoutingSettings()
     queues: list[QueueSettings] = Field(default_factory=_default_queues, min_length=1)
     agents: list[AgentSettings] = Field(default_factory=list)
+    business_hours: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _hours_valid(self) -> Settings:
+        try:
+            parse_schedules(self.business_hours)
+        except InvalidInput as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+    def schedules(self) -> dict[str, Schedule]:
+        return parse_schedules(self.business_hours)
 
     @model_validator(mode="after")
     def _queues_consistent(self) -> Settings:

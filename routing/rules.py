@@ -18,7 +18,8 @@ Invariants of a compiled rule set (``compile_rules`` refuses anything else, whol
 - rule names are non-empty and unique;
 - every rule has at least one target, and every target's queue is a configured queue;
 - every target except the last has a finite timeout > 0;
-- every expression parsed, and no mapping had a key it does not know.
+- every expression parsed, and no mapping had a key it does not know;
+- when the caller names the attributes interactions carry, a ``when`` uses no other name.
 """
 
 from __future__ import annotations
@@ -62,14 +63,26 @@ class RuleError(InvalidInput):
         self.problem = problem
 
 
-def compile_rules(raw: Sequence[Mapping[str, object]], queues: Collection[str]) -> tuple[Rule, ...]:
-    """Validate and compile raw rules (as loaded from config) against the known queue names."""
+def compile_rules(
+    raw: Sequence[Mapping[str, object]],
+    queues: Collection[str],
+    attributes: Collection[str] | None = None,
+) -> tuple[Rule, ...]:
+    """Validate and compile raw rules (as loaded from config) against the known queue names
+    and, when given, the attribute names a ``when`` may use (so a typo stops start-up)."""
     if isinstance(raw, str | bytes) or not isinstance(raw, Sequence):
         raise RuleError("rules", "", f"must be a list of rules, not {type(raw).__name__}")
     rules: list[Rule] = []
     seen: dict[str, int] = {}
     for index, item in enumerate(raw):
         rule = _compile_rule(index, item, queues, seen)
+        unknown = sorted(rule.when.names - set(attributes)) if attributes is not None else []
+        if unknown:
+            raise RuleError(
+                f'rules[{index}] "{rule.name}"',
+                "when",
+                f"unknown attribute '{unknown[0]}' (known: {', '.join(sorted(attributes or ()))})",
+            )
         seen[rule.name] = index
         rules.append(rule)
     return tuple(rules)

@@ -34,6 +34,7 @@ from hub.events import (
     RoutingSnapshotTaken,
     WrapUpStarted,
 )
+from hub.hours import Schedule
 from hub.lifecycle import Action
 from hub.model import Channel, Interaction, InteractionState, Presence, Queue, Role, User
 from hub.ports import Clock, EventBus, Store
@@ -91,6 +92,35 @@ class RoutingSetup:
     tier_priority: Mapping[str, int] = field(default_factory=dict)
     presence_grace_s: float = 0.0
     seed: int | None = None
+    schedules: Mapping[str, Schedule] = field(default_factory=dict)  # business hours by name
+
+
+# Attributes a rule's ``when`` may name. Channels set the text ones they know (others are
+# ""); ``in_hours`` follows the ``default`` business-hours schedule (true when there is
+# none) and ``in_hours_<name>`` each named one.
+CHANNEL_ATTRIBUTES = ("address", "language", "subject", "ivr")
+BASE_ATTRIBUTES = (
+    "channel",
+    "queue",
+    "priority",
+    "tier",
+    "customer_id",
+    "first_message",
+    "in_hours",
+    *CHANNEL_ATTRIBUTES,
+)
+
+
+def rule_attributes(schedules: Mapping[str, Schedule]) -> frozenset[str]:
+    """Every attribute name an interaction carries into the rules."""
+    return frozenset(BASE_ATTRIBUTES) | {f"in_hours_{name}" for name in schedules}
+
+
+def hours_attributes(schedules: Mapping[str, Schedule], now: datetime) -> dict[str, bool]:
+    flags = {f"in_hours_{name}": s.is_open(now) for name, s in schedules.items()}
+    default = schedules.get("default")
+    flags["in_hours"] = default.is_open(now) if default is not None else True
+    return flags
 
 
 class RouterRunner:
@@ -127,9 +157,16 @@ class RouterRunner:
         capacity, skills = self._profile(agent_id)
         return AgentStateChanged(agent_id, state, capacity, skills, reason)
 
-    def replace_rules(self, rules: tuple[Rule, ...]) -> None:
-        """New rules for interactions queued from now on; waiting ones keep their targets."""
-        self._setup = replace(self._setup, rules=rules)
+    def replace_rules(
+        self, rules: tuple[Rule, ...], schedules: Mapping[str, Schedule] | None = None
+    ) -> None:
+        """New rules (and business hours) for interactions queued from now on; waiting ones
+        keep their targets."""
+        self._setup = replace(
+            self._setup,
+            rules=rules,
+            schedules=self._setup.schedules if schedules is None else schedules,
+        )
         self._engine.replace_rules(rules)
 
     # ------------------------------------------------------------------ life cycle
@@ -243,10 +280,12 @@ class RouterRunner:
         customer = await self._store.customer_summary(i.customer_id)
         first = await self._store.first_message(i.interaction_id)
         attributes: dict[str, object] = {
+            **{name: "" for name in CHANNEL_ATTRIBUTES},
+            **{k: v for k, v in i.attributes.items() if k in CHANNEL_ATTRIBUTES},
+            **hours_attributes(self._setup.schedules, i.queued_at),
             "tier": customer.tier,
             "customer_id": customer.customer_id,
             "first_message": first.body if first else "",
-            "subject": "",
         }
         priority = i.priority + self._setup.tier_priority.get(customer.tier, 0)
         last_agent = await self._store.last_agent(i.customer_id, i.channel)

@@ -6,6 +6,7 @@ field and the limit; what we send back is built here from hub records.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,29 @@ DEFAULT_VISITOR_NAME = "Visitor"
 class Profile:
     name: str | None
     email: str | None
+
+
+_LANGUAGE = re.compile(r"^([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*$")
+_HOST = re.compile(r"^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?(?::\d{1,5})?$")
+
+
+def routing_hints(auth: Any) -> dict[str, str]:
+    """The routing attributes a visitor's widget tells us when it connects: the ``site`` it
+    is embedded in (rules call it ``address``) and the browser's ``language`` (primary
+    subtag, e.g. ``es`` from ``es-MX``). Hints only: anything malformed is ignored, never
+    refused, since a visitor must always be able to chat."""
+    if not isinstance(auth, dict):
+        return {}
+    hints: dict[str, str] = {}
+    language = auth.get("language")
+    if isinstance(language, str):
+        match = _LANGUAGE.match(language.strip())
+        if match:
+            hints["language"] = match.group(1).lower()
+    site = auth.get("site")
+    if isinstance(site, str) and _HOST.match(site.strip().lower()):
+        hints["address"] = site.strip().lower()
+    return hints
 
 
 def parse_message(data: Any, *, max_bytes: int) -> str:

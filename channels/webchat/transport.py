@@ -22,6 +22,7 @@ from channels.webchat.protocol import (
     parse_message,
     parse_profile,
     parse_typing,
+    routing_hints,
     visitor_message,
 )
 from hub.events import (
@@ -100,7 +101,9 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if visitor_id is None:
             visitor_id = secrets.token_urlsafe(18)
             token = self._tokens.issue(visitor_id)
-        await self.save_session(sid, {"visitor_id": visitor_id, "name": None})
+        await self.save_session(
+            sid, {"visitor_id": visitor_id, "name": None, "hints": routing_hints(auth)}
+        )
         await self.enter_room(sid, visitor_room(visitor_id))
         thread = await self._inbound.thread(Channel.WEBCHAT, visitor_id)
         await self.emit(
@@ -125,6 +128,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def on_message(self, sid: str, data: Any) -> Ack:
         body = parse_message(data, max_bytes=self._max_bytes)
         visitor_id, name = await self._visitor(sid)
+        hints = (await self.get_session(sid)).get("hints", {})
         recorded = await self._inbound.receive(
             InboundContact(
                 channel=Channel.WEBCHAT,
@@ -132,6 +136,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 thread_key=visitor_id,
                 body=body,
                 display_name=name,
+                attributes=hints,
             )
         )
         self._remember(recorded.interaction.conversation_id, visitor_id)

@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Column,
     DateTime,
     ForeignKey,
     Index,
-    JSON,
     Integer,
     MetaData,
     String,

@@ -56,11 +56,13 @@ def write_config(
     queues: Sequence[dict[str, Any]] | None = None,
     routing: dict[str, Any] | None = None,
     agents: Sequence[dict[str, Any]] = (),
+    extra: dict[str, Any] | None = None,
 ) -> None:
     data = {
         "routing": {**QUIET_ROUTING, **(routing or {})},
         "queues": list(queues or [queue()]),
         "agents": list(agents),
+        **(extra or {}),
     }
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
@@ -109,9 +111,10 @@ class Scene:
             client.pending("state")  # forget the states reported while signing in
         return agent
 
-    async def visitor(self, body: str) -> tuple[Client, int]:
-        """A new visitor who writes ``body``; returns the client and its conversation_id."""
-        client = await connect(self.running.base, "/chat", auth={"token": None})
+    async def visitor(self, body: str, **hints: str) -> tuple[Client, int]:
+        """A new visitor who writes ``body``; returns the client and its conversation_id.
+        ``hints`` are what the widget sends on connecting (``site``, ``language``)."""
+        client = await connect(self.running.base, "/chat", auth={"token": None, **hints})
         self.clients.append(client)
         await client.next("session")
         ack = await client.call("message", {"body": body})
@@ -166,11 +169,13 @@ async def hub(
     queues: Sequence[dict[str, Any]] | None = None,
     routing: dict[str, Any] | None = None,
     agents: Sequence[dict[str, Any]] = (),
+    extra: dict[str, Any] | None = None,
 ) -> AsyncIterator[Scene]:
-    """Like conftest.serve, but with a full config file the hub can re-read (rules reload)."""
+    """Like conftest.serve, but with a full config file the hub can re-read (rules reload);
+    ``extra`` adds top-level sections (e.g. ``business_hours``)."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "config.yaml"
-    write_config(path, queues=queues, routing=routing, agents=agents)
+    write_config(path, queues=queues, routing=routing, agents=agents, extra=extra)
     environ = {
         "HUB_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}",
         "HUB_HTTP__PORT": str(free_port()),

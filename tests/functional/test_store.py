@@ -131,3 +131,21 @@ async def test_store_customer_record_keeps_times_in_utc_and_every_step(store: Sq
     again = await store.record_inbound(chat("v2", "back"), queue="support", priority=0, now=NOW)
     assert again.interaction.conversation_id != recorded.interaction.conversation_id
     assert again.interaction.customer_id == recorded.interaction.customer_id
+
+
+def _schema_drift(connection: object) -> list[object]:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from hub.storage.tables import metadata
+
+    context = MigrationContext.configure(connection)  # type: ignore[arg-type]
+    return list(compare_metadata(context, metadata))
+
+
+async def test_store_migrations_build_exactly_the_schema_the_code_uses(store: SqlStore) -> None:
+    # A column added to tables.py without a migration (or the reverse) would break upgrades
+    # of users' databases; alembic compares the migrated database with the code's schema.
+    async with store.engine.connect() as conn:
+        drift = await conn.run_sync(_schema_drift)
+    assert drift == [], drift

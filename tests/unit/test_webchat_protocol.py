@@ -15,6 +15,7 @@ from channels.webchat.protocol import (
     parse_message,
     parse_profile,
     parse_typing,
+    routing_hints,
     visitor_message,
 )
 from hub.errors import InvalidInput
@@ -245,3 +246,27 @@ def test_webchat_visitor_message_names_the_author(
     assert out["author_name"] == shown
     assert out["body"] == "hi"
     assert 33 not in out.values()  # the agent's internal id is never shown to visitors
+
+
+@pytest.mark.parametrize(
+    ("auth", "hints"),
+    [
+        (
+            {"language": "es-MX", "site": "Shop.Example.com"},
+            {"language": "es", "address": "shop.example.com"},
+        ),
+        (
+            {"language": "pt_BR", "site": "localhost:8080"},
+            {"language": "pt", "address": "localhost:8080"},
+        ),
+        ({"language": "x" * 40, "site": "<script>alert(1)</script>"}, {}),
+        ({"language": 5, "site": ["a"]}, {}),
+        ({"language": "", "site": ""}, {}),
+        ("not a mapping", {}),
+        (None, {}),
+    ],
+)
+def test_routing_hints_keep_well_formed_language_and_site_only(
+    auth: Any, hints: dict[str, str]
+) -> None:
+    assert routing_hints(auth) == hints

@@ -356,7 +356,15 @@ function showError(node, text) {
 // ---------------------------------------------------------------------------------------------
 // Socket
 
-const socket = io("/chat", { auth: { token: local.get(TOKEN_KEY) } });
+// The site and language are routing hints (rules can send Spanish speakers or one shop's
+// visitors to the right people); the widget passes the host page's site.
+const socket = io("/chat", {
+  auth: {
+    token: local.get(TOKEN_KEY),
+    site: params.get("site") || window.location.host,
+    language: navigator.language || "",
+  },
+});
 
 // Emits with an ack and a timeout; `done(ack)` gets `{error: {...}}` on timeout.
 function request(event, data, done) {

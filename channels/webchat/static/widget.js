@@ -196,7 +196,8 @@
       frame = document.createElement("iframe");
       frame.id = FRAME_ID;
       frame.title = "Chat with us";
-      frame.src = hubOrigin + "/chat?embed=1";
+      frame.src =
+        hubOrigin + "/chat?embed=1&site=" + encodeURIComponent(window.location.host);
       frame.setAttribute("allow", "clipboard-write");
       frame.setAttribute("referrerpolicy", "strict-origin-when-cross-origin");
       setStyles(frame, {
