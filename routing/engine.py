@@ -21,7 +21,11 @@ Invariants kept after every ``handle``:
   sticky window) is left without an offer after a routing step;
 - waiting interactions are taken by priority (highest first), then age, then id;
 - an interaction is assigned at most once; an accept for an offer that expired, was
-  withdrawn or was won by another agent is refused.
+  withdrawn or was won by another agent is refused;
+- one customer is never in the queue twice on one channel: a second interaction of theirs
+  (``customer_id`` attribute) *follows* the one waiting (it is counted by neither the
+  queue nor its positions) until that one is assigned, then waits in its own right with
+  the same agent preferred for the sticky window, or takes its place if it is abandoned.
 
 How agents are chosen. Agents are grouped into *pools*, one per (queue, skill requirement,
 channel); an agent belongs to a pool when their skills satisfy the queue's ``requires`` and
@@ -121,6 +125,7 @@ class _Waiting:
     max_wait_at: datetime | None = None  # armed for the queue it waits in now
     max_wait_queue: str | None = None
     max_wait_acted: bool = False  # a callback/voicemail action is taken once per wait
+    customer_key: tuple[object, Channel] | None = None  # (customer_id, channel)
 
     @property
     def target(self) -> Target:
@@ -270,6 +275,11 @@ class Engine:
         self._deadlines: list[tuple[datetime, int, str, int, int]] = []
         self._seq = 0
         self._positions: dict[int, int] = {}
+        # One customer, one channel, one place in the queue: the waiting one leads, the
+        # others follow it (in arrival order) outside the queue.
+        self._customer_leader: dict[tuple[object, Channel], int] = {}
+        self._followers: dict[int, list[_Waiting]] = {}
+        self._following: dict[int, int] = {}  # follower -> leader
         self._reported: dict[int, tuple[object, ...]] = {}
         self._fresh: list[int] = []
         self._pending_refresh: set[int] = set()
@@ -400,6 +410,10 @@ class Engine:
         w = self._waiting.get(interaction_id)
         if w is not None:
             return w.queue
+        leader = self._following.get(interaction_id)
+        if leader is not None:
+            f = next(f for f in self._followers[leader] if f.interaction_id == interaction_id)
+            return f.queue
         h = self._held.get(interaction_id)
         return None if h is None else h.queue
 
@@ -416,7 +430,11 @@ class Engine:
             raise InvalidInput(f"no queue named {e.queue!r}")
         if e.channel not in queue.channels:
             raise InvalidInput(f"queue {e.queue!r} does not take {e.channel.value} contacts")
-        if e.interaction_id in self._waiting or e.interaction_id in self._held:
+        if (
+            e.interaction_id in self._waiting
+            or e.interaction_id in self._held
+            or e.interaction_id in self._following
+        ):
             raise IllegalTransition(f"interaction {e.interaction_id} is already routed")
         attributes = {
             "channel": e.channel.value,
@@ -434,18 +452,60 @@ class Engine:
         w = _Waiting(
             e.interaction_id, e.channel, e.priority, e.queued_at, targets, rule_boost=boost
         )
-        if e.last_agent_id is not None and self._policy.sticky_s > 0:
-            w.sticky_agent = e.last_agent_id
-            w.sticky_until = now + timedelta(seconds=self._policy.sticky_s)
-            self._at(w.sticky_until, "sticky", w.interaction_id)
+        if e.last_agent_id is not None:
+            self._stick(w, e.last_agent_id, now)
         if w.queue != e.queue:
             out.append(
                 MoveInteraction(w.interaction_id, w.queue, f"rule {rule.name}" if rule else "rule")
             )
-        self._enter(w, now, out, since=e.queued_at)
+        customer_id = e.attributes.get("customer_id")
+        if customer_id is not None:
+            w.customer_key = (customer_id, e.channel)
         day = self._days[w.queue]
         day.roll(now)
         day.entered += 1
+        leader = self._customer_leader.get(w.customer_key) if w.customer_key else None
+        if leader is not None:
+            self._followers.setdefault(leader, []).append(w)
+            self._following[w.interaction_id] = leader
+            return
+        self._lead(w, now, out, since=e.queued_at)
+
+    def _stick(self, w: _Waiting, agent_id: int, now: datetime) -> None:
+        """Offer ``w`` to this agent alone for the sticky window (if the policy has one)."""
+        if self._policy.sticky_s <= 0:
+            return
+        w.sticky_agent = agent_id
+        w.sticky_until = now + timedelta(seconds=self._policy.sticky_s)
+        self._at(w.sticky_until, "sticky", w.interaction_id)
+
+    def _lead(self, w: _Waiting, now: datetime, out: list[Command], since: datetime) -> None:
+        """Queue ``w`` as its customer's one waiting interaction on its channel."""
+        if w.customer_key is not None:
+            self._customer_leader[w.customer_key] = w.interaction_id
+        self._enter(w, now, out, since=since)
+
+    def _release_followers(
+        self, w: _Waiting, agent_id: int | None, now: datetime, out: list[Command]
+    ) -> None:
+        """``w`` left the queue (assigned to ``agent_id``, or abandoned): the next interaction
+        of the same customer takes its place, preferring the agent who took ``w``."""
+        if w.customer_key is not None and self._customer_leader.get(w.customer_key) == (
+            w.interaction_id
+        ):
+            del self._customer_leader[w.customer_key]
+        followers = self._followers.pop(w.interaction_id, [])
+        if not followers:
+            return
+        nxt, rest = followers[0], followers[1:]
+        del self._following[nxt.interaction_id]
+        if agent_id is not None:
+            self._stick(nxt, agent_id, now)
+        if rest:
+            self._followers[nxt.interaction_id] = rest
+            for f in rest:
+                self._following[f.interaction_id] = nxt.interaction_id
+        self._lead(nxt, now, out, since=nxt.queued_at)
 
     def _enter(
         self, w: _Waiting, now: datetime, out: list[Command], since: datetime | None = None
@@ -594,6 +654,7 @@ class Engine:
         self._refresh(agent, now)
         self._touched_agents.add(agent.agent_id)
         out.append(AssignInteraction(w.interaction_id, e.agent_id))
+        self._release_followers(w, e.agent_id, now, out)
 
     def _on_declined(self, e: OfferDeclined, now: datetime, out: list[Command]) -> None:
         w = self._offer_of(e.interaction_id, e.agent_id)
@@ -617,6 +678,16 @@ class Engine:
         self._start_wrap_up(h, now, "agent", out)
 
     def _on_customer_left(self, e: CustomerLeft, now: datetime, out: list[Command]) -> None:
+        leader = self._following.pop(e.interaction_id, None)
+        if leader is not None:  # gone before its turn
+            followers = self._followers[leader]
+            f = next(f for f in followers if f.interaction_id == e.interaction_id)
+            followers.remove(f)
+            day = self._days[f.queue]
+            day.roll(now)
+            day.abandoned += 1
+            out.append(AbandonInteraction(f.interaction_id, None))
+            return
         w = self._waiting.get(e.interaction_id)
         if w is not None:
             offered_to = min(w.offers, default=None)
@@ -634,6 +705,7 @@ class Engine:
             day.roll(now)
             day.abandoned += 1
             out.append(AbandonInteraction(w.interaction_id, offered_to))
+            self._release_followers(w, None, now, out)
             return
         h = self._held_by(e.interaction_id, None)
         if h.wrap_up_until is not None:

@@ -13,6 +13,7 @@ import pytest
 from hub.errors import HubError, IllegalTransition, InvalidInput, NotFound
 from hub.model import Channel, Presence, Queue
 from routing.commands import (
+    AbandonInteraction,
     AnnouncePosition,
     AssignInteraction,
     Command,
@@ -1192,3 +1193,62 @@ def test_wrap_up_finished_early_frees_the_agent() -> None:
     commands = engine.handle(WrapUpFinished(10, 1), at(4))
 
     assert routing(commands) == [EndInteraction(10, 1), OfferInteraction(11, 1, at(24), 20.0)]
+
+
+# ================================================================ one customer, one place
+
+
+def test_a_customers_second_email_follows_the_first_and_then_goes_to_the_same_agent() -> None:
+    engine = make(policy=RoutingPolicy(sticky_s=10))
+    ann = {"customer_id": 7}
+    enqueue(engine, 1, at(0), channel=EMAIL, attributes=ann)
+    second = enqueue(engine, 2, at(1), channel=EMAIL, attributes=ann)
+    enqueue(engine, 3, at(2), channel=EMAIL, attributes={"customer_id": 8})
+    # Customer 7 holds one place in the queue; customer 8 is second, not third.
+    assert routing(second) == []
+    assert [s.waiting for s in engine.queue_stats()] == [2]
+    assert (engine.position(1), engine.position(2), engine.position(3)) == (1, None, 2)
+    assert engine.routed_queue(2) == "support"
+    # Agent 11 gets customer 7's first; 12 the next in line (customer 8), not 7's second.
+    assert offered(join(engine, 11, at(3), web=0, email=1)) == [(1, 11)]
+    assert offered(join(engine, 12, at(4), web=0, email=1)) == [(3, 12)]
+    # Once 11 has the first, the second waits in its own right, for 11 first.
+    assert offered(assign(engine, 1, 11, at(5))) == []
+    assert (engine.position(2), engine.queue_stats()[0].waiting) == (1, 2)
+    assign(engine, 3, 12, at(6))
+    assert offered(engine.handle(AgentClosed(1, 11), at(7))) == [(2, 11)]
+
+
+def test_a_follower_takes_the_place_of_an_abandoned_leader() -> None:
+    engine = make()
+    bob = {"customer_id": 9}
+    for iid in (1, 2, 3):
+        enqueue(engine, iid, at(iid), channel=EMAIL, attributes=bob)
+    left = engine.handle(CustomerLeft(1), at(4))
+    assert (engine.position(2), engine.position(3)) == (1, None)
+    assert [s.waiting for s in engine.queue_stats()] == [1]
+    assert any(c.interaction_id == 1 for c in of(left, AbandonInteraction))
+    # A follower can go too, before its turn: it is abandoned, the leader unaffected.
+    gone = engine.handle(CustomerLeft(3), at(5))
+    assert of(gone, AbandonInteraction) == [AbandonInteraction(3, None)]
+    assert offered(join(engine, 11, at(6), web=0, email=5)) == [(2, 11)]
+    assert assign(engine, 2, 11, at(7)) and engine.queue_stats()[0].waiting == 0
+    with pytest.raises(HubError):
+        engine.handle(CustomerLeft(3), at(8))  # already gone
+
+
+def test_the_same_customer_on_two_channels_waits_twice() -> None:
+    engine = make()
+    enqueue(engine, 1, at(0), channel=EMAIL, attributes={"customer_id": 7})
+    enqueue(engine, 2, at(1), channel=WEB, attributes={"customer_id": 7})
+    assert (engine.position(1), engine.position(2)) == (1, 2)
+
+
+def test_a_follower_queued_again_is_refused() -> None:
+    engine = make()
+    enqueue(engine, 1, at(0), channel=EMAIL, attributes={"customer_id": 7})
+    enqueue(engine, 2, at(1), channel=EMAIL, attributes={"customer_id": 7})
+    before = snapshot(engine)
+    with pytest.raises(IllegalTransition):
+        enqueue(engine, 2, at(2), channel=EMAIL, attributes={"customer_id": 7})
+    assert snapshot(engine) == before
