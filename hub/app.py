@@ -106,6 +106,7 @@ def routing_setup(settings: Settings) -> RoutingSetup:
             voice_while_holding=r.voice_while_holding,
             decline_delay_s=r.decline_delay_s,
             no_answer_delay_s=r.no_answer_delay_s,
+            busy_delay_s=r.busy_delay_s,
             missed_offers_before_away=r.missed_offers_before_away,
             sticky_s=r.sticky_s,
             transfer_priority_boost=r.transfer_priority_boost,

@@ -76,6 +76,7 @@ class RoutingSettings(_Section):
     presence_grace_s: float = Field(30.0, ge=0, le=3600)
     decline_delay_s: float = Field(0.0, ge=0, le=3600)
     no_answer_delay_s: float = Field(5.0, ge=0, le=3600)
+    busy_delay_s: float = Field(10.0, ge=0, le=3600)  # after the agent's phone was busy
     missed_offers_before_away: int = Field(3, ge=0, le=100)
     sticky_s: float = Field(10.0, ge=0, le=3600)
     transfer_priority_boost: int = Field(1, ge=0, le=1000)

@@ -26,7 +26,8 @@ class WithdrawOffer:
 
     interaction_id: int
     agent_id: int
-    reason: str  # declined | expired | agent_away | agent_offline | capacity | taken | abandoned
+    reason: str  # declined | expired | busy | no_answer | agent_away | agent_offline | capacity
+    # | taken | abandoned
     requeue: bool = True
 
 

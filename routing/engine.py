@@ -79,6 +79,7 @@ from routing.events import (
     InteractionTransferred,
     OfferAccepted,
     OfferDeclined,
+    OfferUnreachable,
     Tick,
     WrapUpFinished,
 )
@@ -101,6 +102,7 @@ class RoutingPolicy:
     voice_while_holding: bool = False
     decline_delay_s: float = 0.0
     no_answer_delay_s: float = 0.0
+    busy_delay_s: float = 0.0
     missed_offers_before_away: int = 0  # 0: never set an agent away for missing offers
     sticky_s: float = 0.0
     transfer_priority_boost: int = 1
@@ -302,6 +304,8 @@ class Engine:
                 self._on_agent_state(event, now, out)
             case OfferAccepted():
                 self._on_accepted(event, now, out)
+            case OfferUnreachable():
+                self._on_unreachable(event, now, out)
             case OfferDeclined():
                 self._on_declined(event, now, out)
             case AgentClosed():
@@ -665,6 +669,22 @@ class Engine:
             w.only_agent = None  # a named transfer that was refused goes back to the queue
         self._delay(agent, self._policy.decline_delay_s, now)
 
+    def _on_unreachable(self, e: OfferUnreachable, now: datetime, out: list[Command]) -> None:
+        if e.reason not in ("busy", "no_answer"):
+            raise InvalidInput(f"unreachable reason must be busy or no_answer, not {e.reason!r}")
+        w = self._offer_of(e.interaction_id, e.agent_id)
+        if e.reason == "no_answer":
+            self._expire(w, e.agent_id, now, out, reason="no_answer")
+            return
+        agent = self._agents[e.agent_id]
+        self._withdraw(w, e.agent_id, "busy", out)
+        if w.only_agent == e.agent_id:
+            w.only_agent = None
+        agent.idle_since = now  # to the back of the line
+        self._delay(agent, self._policy.busy_delay_s, now)
+        self._refresh(agent, now)
+        self._touched_agents.add(e.agent_id)
+
     def _held_by(self, interaction_id: int, agent_id: int | None) -> _Held:
         h = self._held.get(interaction_id)
         if h is None or (agent_id is not None and h.agent_id != agent_id):
@@ -811,9 +831,12 @@ class Engine:
         elif kind == "max_wait":
             self._max_wait(self._waiting[ident], now, out)
 
-    def _expire(self, w: _Waiting, agent_id: int, now: datetime, out: list[Command]) -> None:
+    def _expire(
+        self, w: _Waiting, agent_id: int, now: datetime, out: list[Command], reason: str = "expired"
+    ) -> None:
+        """A missed offer: it expired, or the agent's device rang out (``no_answer``)."""
         agent = self._agents[agent_id]
-        self._withdraw(w, agent_id, "expired", out)
+        self._withdraw(w, agent_id, reason, out)
         if w.only_agent == agent_id:
             w.only_agent = None
         agent.idle_since = now  # to the back of the line

@@ -62,6 +62,17 @@ class OfferDeclined:
 
 
 @dataclass(frozen=True, slots=True)
+class OfferUnreachable:
+    """The agent's device could not take the offer: ``busy`` (their line was busy) or
+    ``no_answer`` (it rang out), as a voice leg reports. The interaction waits again at its
+    place; ``no_answer`` counts as a missed offer, ``busy`` does not."""
+
+    interaction_id: int
+    agent_id: int
+    reason: str  # busy | no_answer
+
+
+@dataclass(frozen=True, slots=True)
 class AgentClosed:
     """The agent closed the conversation; wrap-up begins."""
 
@@ -103,6 +114,7 @@ Event = (
     | AgentStateChanged
     | OfferAccepted
     | OfferDeclined
+    | OfferUnreachable
     | AgentClosed
     | CustomerLeft
     | WrapUpFinished

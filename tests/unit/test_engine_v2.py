@@ -38,6 +38,7 @@ from routing.events import (
     InteractionTransferred,
     OfferAccepted,
     OfferDeclined,
+    OfferUnreachable,
     Tick,
     WrapUpFinished,
 )
@@ -1251,4 +1252,43 @@ def test_a_follower_queued_again_is_refused() -> None:
     before = snapshot(engine)
     with pytest.raises(IllegalTransition):
         enqueue(engine, 2, at(2), channel=EMAIL, attributes={"customer_id": 7})
+    assert snapshot(engine) == before
+
+
+# ================================================================ unreachable devices
+
+
+def test_a_busy_agent_phone_requeues_the_call_and_rests_the_agent_without_a_miss() -> None:
+    engine = make(policy=RoutingPolicy(busy_delay_s=30, missed_offers_before_away=1))
+    join(engine, 11, at(0), web=0, voice=1)
+    join(engine, 12, at(1), web=0, voice=1)
+    assert offered(enqueue(engine, 1, at(2), channel=VOICE)) == [(1, 11)]
+    commands = engine.handle(OfferUnreachable(1, 11, "busy"), at(3))
+    assert of(commands, WithdrawOffer) == [WithdrawOffer(1, 11, "busy", True)]
+    assert offered(commands) == [(1, 12)]  # the next agent, at once
+    assert of(commands, SetAgentAway) == []  # busy is not a missed offer
+    engine.handle(OfferDeclined(1, 12), at(4))
+    # 11 is resting for busy_delay_s, then may be offered the same call again.
+    assert offered(engine.handle(Tick(), at(32))) == []
+    assert offered(engine.handle(Tick(), at(33))) == [(1, 11)]
+
+
+def test_an_agent_phone_that_rings_out_counts_as_a_missed_offer() -> None:
+    engine = make(policy=RoutingPolicy(missed_offers_before_away=1))
+    join(engine, 11, at(0), web=0, voice=1)
+    enqueue(engine, 1, at(1), channel=VOICE)
+    commands = engine.handle(OfferUnreachable(1, 11, "no_answer"), at(5))
+    assert of(commands, WithdrawOffer)[0].reason == "no_answer"
+    assert of(commands, SetAgentAway) == [SetAgentAway(11, "missed_offers")]
+
+
+def test_unreachable_needs_a_known_reason_and_a_live_offer() -> None:
+    engine = make()
+    join(engine, 11, at(0), web=0, voice=1)
+    enqueue(engine, 1, at(1), channel=VOICE)
+    before = snapshot(engine)
+    with pytest.raises(InvalidInput):
+        engine.handle(OfferUnreachable(1, 11, "on fire"), at(2))
+    with pytest.raises(IllegalTransition):
+        engine.handle(OfferUnreachable(1, 12, "busy"), at(2))
     assert snapshot(engine) == before
