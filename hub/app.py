@@ -16,6 +16,10 @@ from aiohttp import web
 
 from agent_console import pages as console_pages
 from agent_console.namespace import AgentNamespace, SupervisorNamespace
+from channels.email import server as email_server
+from channels.email import web as email_web
+from channels.email.replies import MailReplies
+from channels.email.sender import OutboxSender, Relay
 from channels.webchat import transport as webchat
 from hub import api
 from hub.auth import Authenticator
@@ -64,6 +68,7 @@ class Hub:
     sio: socketio.AsyncServer
     app: web.Application
     reload_rules: Callable[[], Awaitable[int]]
+    outbox: OutboxSender | None = None
 
 
 HUB = web.AppKey("hub", Hub)
@@ -129,6 +134,7 @@ def build(settings: Settings, *, clock: Clock = utc_now, config_path: str | None
         router=router,
         clock=clock,
         queue_for={Channel.WEBCHAT: settings.webchat.queue},
+        mail_store=store,
     )
     desk = Desk(
         store=store,
@@ -191,8 +197,73 @@ def build(settings: Settings, *, clock: Clock = utc_now, config_path: str | None
     console_pages.add_routes(app)
     app.router.add_static("/static/vendor", VENDOR)
 
-    hub = Hub(settings, store, bus, router, inbound, desk, authenticator, sio, app, reload_rules)
+    mail = settings.email
+    outbox = OutboxSender(
+        store=store,
+        clock=clock,
+        relay=Relay(
+            host=mail.relay_host,
+            port=mail.relay_port,
+            starttls=mail.relay_starttls,
+            tls=mail.relay_tls,
+            username=mail.relay_username,
+            password=mail.relay_password.get_secret_value() if mail.relay_password else None,
+            timeout_s=mail.relay_timeout_s,
+        ),
+        retry_initial_s=mail.retry_initial_s,
+        retry_max_s=mail.retry_max_s,
+        max_attempts=mail.max_attempts,
+    )
+    app[email_web.STORE] = store
+    app[email_web.MAIL_STORE] = store
+    app[email_web.REPLY_LIMIT] = lambda: mail.max_reply_bytes
+    app[email_web.REPLIES] = MailReplies(
+        store=store,
+        mail_store=store,
+        bus=bus,
+        clock=clock,
+        domain=mail.domain,
+        max_reply_bytes=mail.max_reply_bytes,
+        queued=outbox.wake,
+    )
+    email_web.add_routes(app)
+    smtp_limits = email_server.SmtpLimits(
+        max_message_bytes=mail.max_message_bytes,
+        max_recipients=mail.max_recipients,
+        max_connections=mail.max_connections,
+        max_attachment_bytes=mail.max_attachment_bytes,
+    )
+    mail_handler = email_server.MailHandler(
+        inbound=inbound, addresses=mail.addresses, limits=smtp_limits, domain=mail.domain
+    )
+
+    hub = Hub(
+        settings, store, bus, router, inbound, desk, authenticator, sio, app, reload_rules, outbox
+    )
     app[HUB] = hub
+
+    async def email_channel(_app: web.Application) -> AsyncIterator[None]:
+        """SMTP in (only when inbound addresses are configured) and the outbox sender."""
+        smtp = None
+        if mail.addresses:
+            try:
+                smtp = await email_server.start_server(
+                    mail_handler,
+                    host=mail.smtp_host,
+                    port=mail.smtp_port,
+                    limits=smtp_limits,
+                    hostname=mail.domain,
+                    tls=email_server.tls_context(mail.tls_cert, mail.tls_key),
+                )
+            except OSError as exc:
+                raise HubError(
+                    f"cannot listen for email on {mail.smtp_host}:{mail.smtp_port}: {exc.strerror}"
+                ) from None
+        await outbox.start()
+        yield
+        if smtp is not None:
+            smtp.close()
+        await outbox.stop()
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
         await upgrade(store.engine)
@@ -214,5 +285,6 @@ def build(settings: Settings, *, clock: Clock = utc_now, config_path: str | None
         await sio.shutdown()
 
     app.cleanup_ctx.append(lifecycle)
+    app.cleanup_ctx.append(email_channel)
     app.on_shutdown.append(disconnect_sockets)
     return hub

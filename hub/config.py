@@ -65,6 +65,53 @@ class WebchatSettings(_Section):
     embed_origins: list[str] = Field(default_factory=list)
 
 
+class EmailSettings(_Section):
+    """The email channel: inbound SMTP server, addresses mapped to queues, outbound relay.
+
+    The SMTP server starts only when ``addresses`` names at least one inbound address. The
+    relay password is read only from the environment (``HUB_EMAIL__RELAY_PASSWORD``).
+    """
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(2525, ge=0, le=65535)
+    domain: str = Field("localhost", min_length=1, max_length=253)
+    max_message_bytes: int = Field(25 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    max_recipients: int = Field(20, ge=1, le=1000)
+    max_connections: int = Field(50, ge=1, le=10_000)
+    max_attachment_bytes: int = Field(10 * 1024 * 1024, ge=0)  # larger ones are listed, not kept
+    max_reply_bytes: int = Field(10 * 1024 * 1024, ge=1024)  # an agent's reply with attachments
+    tls_cert: str | None = None  # PEM files; with both, the server offers STARTTLS
+    tls_key: str | None = None
+    addresses: dict[str, str] = Field(default_factory=dict)  # inbound address -> queue
+    relay_host: str = "127.0.0.1"
+    relay_port: int = Field(25, ge=1, le=65535)
+    relay_starttls: bool = False
+    relay_tls: bool = False  # implicit TLS (port 465)
+    relay_username: str | None = None
+    relay_password: SecretStr | None = None  # environment only
+    relay_timeout_s: float = Field(30.0, gt=0, le=600)
+    retry_initial_s: float = Field(30.0, gt=0, le=86400)
+    retry_max_s: float = Field(3600.0, gt=0, le=86400)
+    max_attempts: int = Field(12, ge=1, le=1000)
+
+    @field_validator("addresses", mode="after")
+    @classmethod
+    def _addresses_lower(cls, value: dict[str, str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for address, queue in value.items():
+            local, at, domain = address.strip().lower().rpartition("@")
+            if not at or not local or not domain or "+" in local:
+                raise ValueError(f"{address!r} is not a plain address like support@example.com")
+            out[f"{local}@{domain}"] = queue
+        return out
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> EmailSettings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together (PEM files for STARTTLS)")
+        return self
+
+
 def _default_capacity() -> dict[Channel, int]:
     return {Channel.WEBCHAT: 3, Channel.EMAIL: 5, Channel.SMS: 5, Channel.VOICE: 1}
 
@@ -175,6 +222,7 @@ class Settings(_Section):
     routing: RoutingSettings = RoutingSettings()
     queues: list[QueueSettings] = Field(default_factory=_default_queues, min_length=1)
     agents: list[AgentSettings] = Field(default_factory=list)
+    email: EmailSettings = EmailSettings()
     business_hours: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -211,6 +259,17 @@ class Settings(_Section):
         repeated = sorted({e for e in emails if emails.count(e) > 1})
         if repeated:
             raise ValueError(f"agents: each email once; repeated: {', '.join(repeated)}")
+        return self
+
+    @model_validator(mode="after")
+    def _email_queues(self) -> Settings:
+        by_name = {q.name: q for q in self.queues}
+        for address, queue in self.email.addresses.items():
+            found = by_name.get(queue)
+            if found is None:
+                raise ValueError(f"email.addresses: {address} -> {queue!r} is not a queue")
+            if Channel.EMAIL not in found.channels:
+                raise ValueError(f"email.addresses: queue {queue!r} does not accept email")
         return self
 
     def agent_profile(self, email: str) -> tuple[dict[Channel, int], dict[str, int]]:
@@ -279,6 +338,12 @@ def load_settings(
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError(f"{path} must hold a mapping of sections at the top level")
         data = loaded or {}
+        email_section = data.get("email")
+        if isinstance(email_section, dict) and "relay_password" in email_section:
+            raise ConfigError(
+                f"{path}: email.relay_password must not be written in a file; "
+                "set HUB_EMAIL__RELAY_PASSWORD in the environment"
+            )
     sources: dict[tuple[str, ...], str] = {}
     for key_path, (env_name, value) in _env_overrides(environ).items():
         _apply(data, key_path, value, env_name)

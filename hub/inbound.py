@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from hub.events import InteractionCreated, MessageReceived, Typing
 from hub.lifecycle import ACTIVE_STATES
 from hub.model import Channel, Identity, Interaction, InteractionState, Message
-from hub.ports import Clock, EventBus, InboundContact, InboundRecorded, Router, Store
+from hub.ports import (
+    Clock,
+    EventBus,
+    InboundContact,
+    InboundRecorded,
+    MailStore,
+    Router,
+    Store,
+    ThreadMatch,
+)
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +34,36 @@ class ThreadState:
     position: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class MailRecorded:
+    """Where an inbound email went: the stored message, and the interaction it is part of
+    (``recorded`` is None for an auto-reply or a bounce, which is kept but never routed)."""
+
+    message: Message
+    thread_id: int | None
+    recorded: InboundRecorded | None
+
+
+def choose_thread(
+    matches: Sequence[ThreadMatch], sender_customer_id: int | None, *, automated: bool
+) -> ThreadMatch | None:
+    """The email thread an inbound message joins, or None for a new one. Pure.
+
+    Never by subject alone. A reply id (In-Reply-To, References) joins only a thread of the
+    sender's own customer; our token (reply address or ``[#n]`` tag) joins whoever sends it
+    (a colleague forwarding into the thread). Automated mail (bounces, auto-replies) joins
+    by id whoever sends it, since it is only recorded, never routed. ``matches`` come
+    strongest first: ids before tokens, each in the caller's order.
+    """
+    for match in matches:
+        if match.via == "message_id" and (automated or match.customer_id == sender_customer_id):
+            return match
+    for match in matches:
+        if match.via == "token":
+            return match
+    return None
+
+
 class Inbound:
     def __init__(
         self,
@@ -34,16 +73,76 @@ class Inbound:
         router: Router,
         clock: Clock,
         queue_for: Mapping[Channel, str],
+        mail_store: MailStore | None = None,
     ) -> None:
         self._store = store
         self._bus = bus
         self._router = router
         self._clock = clock
         self._queue_for = dict(queue_for)
+        self._mail = mail_store
 
-    async def receive(self, contact: InboundContact) -> InboundRecorded:
+    async def receive_mail(
+        self,
+        contact: InboundContact,
+        *,
+        queue: str,
+        refs: tuple[str, ...],
+        tokens: tuple[int, ...],
+        bounced: tuple[str, ...] = (),
+        bounce_reason: str = "",
+    ) -> MailRecorded:
+        """An email: find its thread, then store it and route it like any contact (or, for
+        an auto-reply or a bounce, store it on its thread without routing it)."""
+        assert self._mail is not None and contact.mail is not None
+        mail = contact.mail
+        automated = mail.automated is not None
+        sender = await self._mail.customer_by_identity(contact.identity)
+        matches = await self._mail.thread_matches(refs + bounced, tokens)
+        chosen = choose_thread(matches, sender, automated=automated)
+        for match in matches:
+            if match.via == "message_id" and match is not chosen and match.customer_id != sender:
+                log.info(
+                    "email %s refers to thread %s of another customer; not joined by reply id",
+                    mail.header_message_id,
+                    match.thread_id,
+                )
+        if chosen is not None:
+            if chosen.customer_id != sender and not automated:
+                log.warning(
+                    "email %s from another sender forwarded into thread %s (customer %s) by "
+                    "its token",
+                    mail.header_message_id,
+                    chosen.thread_id,
+                    chosen.customer_id,
+                )
+            contact = replace(
+                contact,
+                mail=replace(mail, thread_id=chosen.thread_id),
+                customer_id=chosen.customer_id,
+            )
+        if mail.automated == "bounce" and bounced:
+            failed = await self._mail.mark_bounced(bounced, reason=bounce_reason)
+            log.info("bounce %s marks %d sent message(s) failed", mail.header_message_id, failed)
+        if automated:
+            message, interaction = await self._mail.record_unrouted(contact, now=self._clock())
+            log.info(
+                "email %s (%s) recorded on conversation %s, not routed",
+                mail.header_message_id,
+                mail.automated,
+                message.conversation_id,
+            )
+            if interaction is not None:
+                await self._bus.publish(MessageReceived(interaction, message))
+            return MailRecorded(message, chosen.thread_id if chosen else None, None)
+        recorded = await self.receive(contact, queue_name=queue)
+        return MailRecorded(recorded.message, chosen.thread_id if chosen else None, recorded)
+
+    async def receive(
+        self, contact: InboundContact, *, queue_name: str | None = None
+    ) -> InboundRecorded:
         """Store an inbound message (opening a conversation and interaction when needed)."""
-        queue = self._router.queue(self._queue_for[contact.channel])
+        queue = self._router.queue(queue_name or self._queue_for[contact.channel])
         recorded = await self._store.record_inbound(
             contact, queue=queue.name, priority=queue.priority, now=self._clock()
         )

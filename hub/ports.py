@@ -33,6 +33,40 @@ Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True, slots=True)
+class MailAttachment:
+    """A file that came with (or goes with) an email; ``data`` is None when over the cap."""
+
+    filename: str
+    content_type: str
+    size: int
+    data: bytes | None
+    content_id: str | None = None
+    inline: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MailDetails:
+    """What an email adds to a message: its headers for threading, HTML, files, the raw copy."""
+
+    header_message_id: str
+    subject: str
+    from_address: str
+    mailbox: str  # our address it came to (or goes from)
+    reply_address: str
+    from_name: str = ""
+    in_reply_to: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    to_addresses: tuple[str, ...] = ()
+    cc_addresses: tuple[str, ...] = ()
+    html: str | None = None  # sanitised
+    attachments: tuple[MailAttachment, ...] = ()
+    automated: str | None = None  # "auto_reply" or "bounce": recorded, never routed
+    warnings: tuple[str, ...] = ()
+    raw: bytes | None = None
+    thread_id: int | None = None  # the email thread it joins; None opens a new thread
+
+
+@dataclass(frozen=True, slots=True)
 class InboundContact:
     """One normalised inbound message, whatever channel it came from."""
 
@@ -41,6 +75,10 @@ class InboundContact:
     thread_key: str
     body: str
     display_name: str | None = None
+    mail: MailDetails | None = None
+    # The customer whose conversation this joins when it is not the sender's own (a
+    # message forwarded into a thread with its token); None: the sender's.
+    customer_id: int | None = None
     # Routing attributes kept on a new interaction (``address``, ``language`` ...).
     attributes: Mapping[str, str] = field(default_factory=dict, hash=False)
 
@@ -145,6 +183,82 @@ class Store(Protocol):
     async def add_note(
         self, interaction_id: int, *, author: User, body: str, now: datetime
     ) -> Note: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadMatch:
+    """An email thread that an inbound message refers to, and how."""
+
+    thread_id: int
+    customer_id: int
+    via: str  # "in_reply_to", "references" or "token"
+    rank: int = 0  # lower is a stronger match
+
+
+@dataclass(frozen=True, slots=True)
+class MailMessage:
+    """One message of an email thread as the console shows it."""
+
+    message: Message
+    details: MailDetails
+    status: str | None  # outbound: queued, sent, failed
+    status_detail: str | None
+    attachment_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MailThread:
+    thread_id: int
+    subject: str
+    customer_id: int
+    messages: tuple[MailMessage, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """A rendered email claimed for sending (the Message-ID inside is already recorded)."""
+
+    outbox_id: int
+    message_id: int
+    sender: str
+    recipients: tuple[str, ...]
+    payload: bytes
+    attempts: int
+
+
+class MailStore(Protocol):
+    """The email channel's storage (threading lookups, attachments, the durable outbox)."""
+
+    async def thread_matches(
+        self, message_ids: tuple[str, ...], thread_ids: tuple[int, ...]
+    ) -> list[ThreadMatch]: ...
+    async def customer_by_identity(self, identity: Identity) -> int | None: ...
+    async def record_unrouted(
+        self, contact: InboundContact, *, now: datetime
+    ) -> tuple[Message, Interaction | None]: ...
+    async def mail_thread(self, conversation_id: int) -> MailThread: ...
+    async def attachment(self, attachment_id: int) -> MailAttachment: ...
+    async def enqueue_mail(
+        self,
+        interaction_id: int,
+        *,
+        agent: User,
+        body: str,
+        details: MailDetails,
+        payload: bytes,
+        recipients: tuple[str, ...],
+        now: datetime,
+    ) -> Message: ...
+    async def claim_outbox(
+        self, *, now: datetime, lease_s: float, limit: int
+    ) -> list[OutboxItem]: ...
+    async def outbox_sent(self, outbox_id: int, *, now: datetime) -> None: ...
+    async def outbox_retry(
+        self, outbox_id: int, *, error: str, next_attempt_at: datetime
+    ) -> None: ...
+    async def outbox_failed(self, outbox_id: int, *, error: str, now: datetime) -> None: ...
+    async def next_outbox_at(self) -> datetime | None: ...
+    async def mark_bounced(self, header_message_ids: tuple[str, ...], *, reason: str) -> int: ...
 
 
 E = TypeVar("E")

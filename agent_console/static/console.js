@@ -4,6 +4,7 @@
 import { io } from "/static/vendor/socket.io.esm.min.js";
 import { playChime, unlockAudio } from "/console/static/chime.js";
 import { $, el, formatDuration, pad2, parseTime, showConnection } from "/console/static/common.js";
+import { EmailView } from "/console/static/email.js";
 
 // ---------------------------------------------------------------------------
 // Small helpers
@@ -158,6 +159,9 @@ const store = {
 };
 
 const baseTitle = document.title;
+
+// The email view (subject, HTML, attachments, reply form) replaces the chat box for emails.
+const emailView = new EmailView({ onAuthLost: () => goToLogin(), toast: (m, k) => toast(m, k) });
 
 // ---------------------------------------------------------------------------
 // Toasts
@@ -798,6 +802,9 @@ function renderThread() {
   ui.messages.replaceChildren();
   ui.threadMeta.replaceChildren();
   if (!entry) {
+    emailView.hide();
+    ui.messages.hidden = false;
+    ui.composerForm.hidden = false;
     ui.thread.classList.add("is-empty");
     ui.threadTitle.textContent = "No conversation selected";
     ui.threadMeta.append(el("span", "empty-hint", store.work.size ? "Pick a conversation from the list." : "Accept an offer to start."));
@@ -821,6 +828,11 @@ function renderThread() {
   if (item.assigned_at) {
     ui.threadMeta.append(el("span", "thread-since", `since ${formatClock(item.assigned_at)}`));
   }
+  const isEmail = item.channel === "email";
+  ui.messages.hidden = isEmail;
+  ui.composerForm.hidden = isEmail;
+  if (isEmail) emailView.show(item);
+  else emailView.hide();
   const messages = [...(item.messages || [])];
   for (const m of messages) ui.messages.append(messageElement(m));
   scrollToBottom(ui.messages);
@@ -831,6 +843,7 @@ function renderThread() {
 function renderThreadState() {
   const entry = store.selectedId !== null ? store.work.get(store.selectedId) : null;
   if (!entry) return;
+  if (entry.item.channel === "email") emailView.show(entry.item);
   const wrapUp = entry.item.state === "wrap_up";
   ui.composer.disabled = wrapUp;
   ui.send.disabled = wrapUp;
@@ -885,6 +898,8 @@ function onMessage(data) {
     }
   }
   const added = addMessage(id, data.message);
+  const work = store.work.get(id);
+  if (added && id === store.selectedId && work && work.item.channel === "email") emailView.refresh();
   if (added && data.message && data.message.direction === "in") {
     setCustomerTyping(id, false);
     if (id !== store.selectedId || document.hidden) playChime();

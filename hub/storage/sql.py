@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, event, func, insert, select, update
+from sqlalchemy import and_, event, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -38,10 +38,33 @@ from hub.model import (
     Step,
     User,
 )
-from hub.ports import CustomerRecord, InboundContact, InboundRecorded, InteractionRecord
+from hub.ports import (
+    CustomerRecord,
+    InboundContact,
+    InboundRecorded,
+    InteractionRecord,
+    MailAttachment,
+    MailDetails,
+    MailMessage,
+    MailThread,
+    OutboxItem,
+    ThreadMatch,
+)
 from hub.storage import tables as t
 
 log = logging.getLogger(__name__)
+
+MAIL_THREAD_PREFIX = "email:"
+
+
+def mail_thread_key(thread_id: int) -> str:
+    """The conversations of email thread ``thread_id`` share this thread key."""
+    return f"{MAIL_THREAD_PREFIX}{thread_id}"
+
+
+def _utc(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
+
 
 _STATE_COLUMN = {
     InteractionState.OFFERED: "offered_at",
@@ -489,16 +512,14 @@ class SqlStore:
         priority: int,
         now: datetime,
     ) -> InboundRecorded:
-        ident = contact.identity
-        customer_id = await self._customer_by_identity(conn, ident.kind, ident.value)
-        if customer_id is None:
-            customer_id = await self._new_customer(conn, contact.display_name or "", now, [ident])
+        thread_key, thread_id = await self._thread_key(conn, contact, now)
+        customer_id = await self._sender_customer(conn, contact, now)
         conv_row = (
             await conn.execute(
                 select(t.conversations).where(
                     and_(
                         t.conversations.c.channel == contact.channel.value,
-                        t.conversations.c.thread_key == contact.thread_key,
+                        t.conversations.c.thread_key == thread_key,
                         t.conversations.c.is_open.is_(True),
                     )
                 )
@@ -509,7 +530,7 @@ class SqlStore:
                 insert(t.conversations).values(
                     customer_id=customer_id,
                     channel=contact.channel.value,
-                    thread_key=contact.thread_key,
+                    thread_key=thread_key,
                     is_open=True,
                     created_at=now,
                 )
@@ -562,7 +583,463 @@ class SqlStore:
             body=contact.body,
             now=now,
         )
+        if contact.mail is not None and thread_id is not None:
+            await self._insert_mail(conn, message.message_id, thread_id, contact.mail)
         return InboundRecorded(interaction, message, created)
+
+    # ------------------------------------------------------------------ email
+    async def _thread_key(
+        self, conn: AsyncConnection, contact: InboundContact, now: datetime
+    ) -> tuple[str, int | None]:
+        """The conversation thread key; for an email, its thread (opened when new)."""
+        if contact.mail is None:
+            return contact.thread_key, None
+        thread_id = contact.mail.thread_id
+        if thread_id is None:
+            result = await conn.execute(
+                insert(t.email_threads).values(subject=contact.mail.subject, created_at=now)
+            )
+            thread_id = _new_id(result)
+        return mail_thread_key(thread_id), thread_id
+
+    async def _sender_customer(
+        self, conn: AsyncConnection, contact: InboundContact, now: datetime
+    ) -> int:
+        """The customer the message belongs to: named by the caller, else the sender's."""
+        if contact.customer_id is not None:
+            return contact.customer_id
+        ident = contact.identity
+        customer_id = await self._customer_by_identity(conn, ident.kind, ident.value)
+        if customer_id is None:
+            return await self._new_customer(conn, contact.display_name or "", now, [ident])
+        if contact.mail is not None and contact.display_name:
+            await conn.execute(
+                update(t.customers)
+                .where(t.customers.c.customer_id == customer_id)
+                .where(t.customers.c.name == "")
+                .values(name=contact.display_name, updated_at=now)
+            )
+        return customer_id
+
+    async def _insert_mail(
+        self,
+        conn: AsyncConnection,
+        message_id: int,
+        thread_id: int,
+        mail: MailDetails,
+        *,
+        direction: Direction = Direction.INBOUND,
+        status: str | None = None,
+    ) -> None:
+        await conn.execute(
+            insert(t.email_messages).values(
+                message_id=message_id,
+                thread_id=thread_id,
+                direction=direction.value,
+                header_message_id=mail.header_message_id[:998],
+                in_reply_to=" ".join(mail.in_reply_to),
+                references=" ".join(mail.references),
+                subject=mail.subject,
+                from_address=mail.from_address[:320],
+                from_name=mail.from_name[:200],
+                reply_address=mail.reply_address[:320],
+                to_addresses=" ".join(mail.to_addresses),
+                cc_addresses=" ".join(mail.cc_addresses),
+                mailbox=mail.mailbox[:320],
+                html=mail.html,
+                automated=mail.automated,
+                warnings="\n".join(mail.warnings),
+                status=status,
+                raw=mail.raw,
+            )
+        )
+        for item in mail.attachments:
+            await conn.execute(
+                insert(t.email_attachments).values(
+                    message_id=message_id,
+                    filename=item.filename[:255],
+                    content_type=item.content_type[:255],
+                    size=item.size,
+                    content_id=item.content_id[:998] if item.content_id else None,
+                    inline=item.inline,
+                    data=item.data,
+                )
+            )
+
+    async def customer_by_identity(self, identity: Identity) -> int | None:
+        async with self._tx() as conn:
+            return await self._customer_by_identity(conn, identity.kind, identity.value)
+
+    async def thread_matches(
+        self, message_ids: tuple[str, ...], thread_ids: tuple[int, ...]
+    ) -> list[ThreadMatch]:
+        """Threads that hold one of ``message_ids`` (received or sent) or have these numbers.
+
+        ``rank`` is the position in the argument, so the caller's order (strongest first)
+        decides between several matches.
+        """
+        matches: list[ThreadMatch] = []
+        ids = [m[:998] for m in message_ids]
+        async with self._tx() as conn:
+            if ids:
+                rows = (
+                    await conn.execute(
+                        select(
+                            t.email_messages.c.header_message_id,
+                            t.email_messages.c.thread_id,
+                            t.conversations.c.customer_id,
+                        )
+                        .join(t.messages, t.messages.c.message_id == t.email_messages.c.message_id)
+                        .join(
+                            t.conversations,
+                            t.conversations.c.conversation_id == t.messages.c.conversation_id,
+                        )
+                        .where(t.email_messages.c.header_message_id.in_(ids))
+                    )
+                ).all()
+                for r in rows:
+                    matches.append(
+                        ThreadMatch(r.thread_id, r.customer_id, "message_id", ids.index(r[0]))
+                    )
+            for rank, thread_id in enumerate(thread_ids):
+                customer_id = (
+                    await conn.execute(
+                        select(t.conversations.c.customer_id)
+                        .where(t.conversations.c.channel == Channel.EMAIL.value)
+                        .where(t.conversations.c.thread_key == mail_thread_key(thread_id))
+                        .order_by(t.conversations.c.conversation_id)
+                        .limit(1)
+                    )
+                ).scalar()
+                if customer_id is not None:
+                    matches.append(ThreadMatch(thread_id, customer_id, "token", rank))
+        return sorted(matches, key=lambda m: (m.via != "message_id", m.rank))
+
+    async def record_unrouted(
+        self, contact: InboundContact, *, now: datetime
+    ) -> tuple[Message, Interaction | None]:
+        """Keep a message that needs no answer (an auto-reply, a bounce) on its thread.
+
+        It joins the thread's latest conversation (and its active interaction, if any) or a
+        new, closed conversation; it never opens an interaction.
+        """
+        async with self._tx() as conn:
+            thread_key, thread_id = await self._thread_key(conn, contact, now)
+            customer_id = await self._sender_customer(conn, contact, now)
+            conv_row = (
+                await conn.execute(
+                    select(t.conversations)
+                    .where(t.conversations.c.channel == contact.channel.value)
+                    .where(t.conversations.c.thread_key == thread_key)
+                    .order_by(
+                        t.conversations.c.is_open.desc(), t.conversations.c.conversation_id.desc()
+                    )
+                    .limit(1)
+                )
+            ).first()
+            if conv_row is None:
+                result = await conn.execute(
+                    insert(t.conversations).values(
+                        customer_id=customer_id,
+                        channel=contact.channel.value,
+                        thread_key=thread_key,
+                        is_open=False,
+                        created_at=now,
+                        closed_at=now,
+                    )
+                )
+                conversation_id = _new_id(result)
+            else:
+                conversation_id = conv_row.conversation_id
+            inter_row = (
+                await conn.execute(
+                    select(t.interactions).where(
+                        and_(
+                            t.interactions.c.conversation_id == conversation_id,
+                            t.interactions.c.state.in_([s.value for s in ACTIVE_STATES]),
+                        )
+                    )
+                )
+            ).first()
+            interaction = None if inter_row is None else _interaction(inter_row)
+            message = await self._insert_message(
+                conn,
+                conversation_id=conversation_id,
+                interaction_id=None if interaction is None else interaction.interaction_id,
+                direction=Direction.INBOUND,
+                author_kind=AuthorKind.CUSTOMER,
+                author_id=None,
+                author_name=contact.display_name or "",
+                body=contact.body,
+                now=now,
+            )
+            if contact.mail is not None and thread_id is not None:
+                await self._insert_mail(conn, message.message_id, thread_id, contact.mail)
+        return message, interaction
+
+    async def mail_thread(self, conversation_id: int) -> MailThread:
+        """Every message of the email thread that ``conversation_id`` belongs to."""
+        async with self._tx() as conn:
+            conv = await _row(conn, t.conversations.c.conversation_id, conversation_id)
+            if conv is None or conv.channel != Channel.EMAIL.value:
+                raise NotFound(f"conversation {conversation_id} is not an email conversation")
+            thread_id = int(conv.thread_key.removeprefix(MAIL_THREAD_PREFIX))
+            thread = await _row(conn, t.email_threads.c.thread_id, thread_id)
+            e = t.email_messages
+            rows = (
+                await conn.execute(
+                    select(
+                        t.messages,
+                        *[c for c in e.c if c.name not in ("message_id", "raw", "direction")],
+                    )
+                    .join(
+                        t.conversations,
+                        t.conversations.c.conversation_id == t.messages.c.conversation_id,
+                    )
+                    .outerjoin(e, e.c.message_id == t.messages.c.message_id)
+                    .where(t.conversations.c.channel == Channel.EMAIL.value)
+                    .where(t.conversations.c.thread_key == conv.thread_key)
+                    .order_by(t.messages.c.message_id)
+                )
+            ).all()
+            ids = [r.message_id for r in rows]
+            files: dict[int, list[tuple[int, MailAttachment]]] = {i: [] for i in ids}
+            if ids:
+                a = t.email_attachments
+                for f in (
+                    await conn.execute(
+                        select(
+                            *[c for c in a.c if c.name != "data"],
+                            (a.c.data.is_not(None)).label("kept"),
+                        )
+                        .where(a.c.message_id.in_(ids))
+                        .order_by(a.c.attachment_id)
+                    )
+                ).all():
+                    files[f.message_id].append(
+                        (
+                            f.attachment_id,
+                            MailAttachment(
+                                f.filename,
+                                f.content_type,
+                                f.size,
+                                b"" if f.kept else None,
+                                f.content_id,
+                                bool(f.inline),
+                            ),
+                        )
+                    )
+        messages = []
+        for r in rows:
+            details = MailDetails(
+                header_message_id=r.header_message_id or "",
+                subject=r.subject if r.subject is not None else (thread.subject if thread else ""),
+                from_address=r.from_address or "",
+                mailbox=r.mailbox or "",
+                reply_address=r.reply_address or "",
+                from_name=r.from_name or "",
+                in_reply_to=tuple((r.in_reply_to or "").split()),
+                references=tuple((r.references or "").split()),
+                to_addresses=tuple((r.to_addresses or "").split()),
+                cc_addresses=tuple((r.cc_addresses or "").split()),
+                html=r.html,
+                attachments=tuple(f for _, f in files[r.message_id]),
+                automated=r.automated,
+                warnings=tuple(w for w in (r.warnings or "").split("\n") if w),
+                thread_id=thread_id,
+            )
+            messages.append(
+                MailMessage(
+                    _message(r),
+                    details,
+                    r.status,
+                    r.status_detail,
+                    tuple(i for i, _ in files[r.message_id]),
+                )
+            )
+        return MailThread(
+            thread_id, thread.subject if thread else "", conv.customer_id, tuple(messages)
+        )
+
+    async def attachment(self, attachment_id: int) -> MailAttachment:
+        async with self._tx() as conn:
+            row = await _row(conn, t.email_attachments.c.attachment_id, attachment_id)
+        if row is None:
+            raise NotFound(f"no attachment {attachment_id}")
+        if row.data is None:
+            raise NotFound(
+                f"attachment {attachment_id} was over the size limit and is only in the raw message"
+            )
+        return MailAttachment(
+            row.filename, row.content_type, row.size, row.data, row.content_id, bool(row.inline)
+        )
+
+    async def enqueue_mail(
+        self,
+        interaction_id: int,
+        *,
+        agent: User,
+        body: str,
+        details: MailDetails,
+        payload: bytes,
+        recipients: tuple[str, ...],
+        now: datetime,
+    ) -> Message:
+        """Store an agent's email reply and put it in the outbox, in one transaction."""
+        async with self._tx() as conn:
+            row = await _interaction_row(conn, interaction_id)
+            if row.agent_id != agent.user_id or row.state != InteractionState.ASSIGNED.value:
+                raise IllegalTransition(
+                    f"interaction {interaction_id} is not assigned to you; the reply was not sent"
+                )
+            conv = await _row(conn, t.conversations.c.conversation_id, row.conversation_id)
+            assert conv is not None
+            thread_id = int(conv.thread_key.removeprefix(MAIL_THREAD_PREFIX))
+            message = await self._insert_message(
+                conn,
+                conversation_id=row.conversation_id,
+                interaction_id=interaction_id,
+                direction=Direction.OUTBOUND,
+                author_kind=AuthorKind.AGENT,
+                author_id=agent.user_id,
+                author_name=agent.name,
+                body=body,
+                now=now,
+            )
+            await self._insert_mail(
+                conn,
+                message.message_id,
+                thread_id,
+                details,
+                direction=Direction.OUTBOUND,
+                status="queued",
+            )
+            await conn.execute(
+                insert(t.email_outbox).values(
+                    message_id=message.message_id,
+                    state="queued",
+                    sender=details.mailbox,
+                    recipients=" ".join(recipients),
+                    payload=payload,
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+        return message
+
+    async def claim_outbox(self, *, now: datetime, lease_s: float, limit: int) -> list[OutboxItem]:
+        """Claim due outbox rows (a conditional update each), so no two senders take one.
+
+        A row left ``sending`` by a sender that stopped mid-way is due again once its lease
+        has run out.
+        """
+        o = t.email_outbox
+        due = or_(
+            and_(o.c.state == "queued", o.c.next_attempt_at <= now),
+            and_(o.c.state == "sending", o.c.lease_until < now),
+        )
+        claimed = []
+        async with self._tx() as conn:
+            rows = (
+                await conn.execute(select(o).where(due).order_by(o.c.outbox_id).limit(limit))
+            ).all()
+            for r in rows:
+                result = await conn.execute(
+                    update(o)
+                    .where(and_(o.c.outbox_id == r.outbox_id, due))
+                    .values(
+                        state="sending",
+                        lease_until=now + timedelta(seconds=lease_s),
+                        attempts=o.c.attempts + 1,
+                    )
+                )
+                if result.rowcount == 1:
+                    claimed.append(
+                        OutboxItem(
+                            r.outbox_id,
+                            r.message_id,
+                            r.sender,
+                            tuple(r.recipients.split()),
+                            r.payload,
+                            r.attempts + 1,
+                        )
+                    )
+        return claimed
+
+    async def _outbox_update(
+        self, outbox_id: int, outbox: dict[str, Any], status: str, detail: str | None
+    ) -> None:
+        async with self._tx() as conn:
+            message_id = (
+                await conn.execute(
+                    update(t.email_outbox)
+                    .where(t.email_outbox.c.outbox_id == outbox_id)
+                    .where(t.email_outbox.c.state == "sending")
+                    .values(**outbox)
+                    .returning(t.email_outbox.c.message_id)
+                )
+            ).scalar()
+            if message_id is not None:
+                await conn.execute(
+                    update(t.email_messages)
+                    .where(t.email_messages.c.message_id == message_id)
+                    .where(t.email_messages.c.status != "failed")
+                    .values(status=status, status_detail=detail)
+                )
+
+    async def outbox_sent(self, outbox_id: int, *, now: datetime) -> None:
+        await self._outbox_update(
+            outbox_id, {"state": "sent", "sent_at": now, "lease_until": None}, "sent", None
+        )
+
+    async def outbox_retry(self, outbox_id: int, *, error: str, next_attempt_at: datetime) -> None:
+        await self._outbox_update(
+            outbox_id,
+            {
+                "state": "queued",
+                "next_attempt_at": next_attempt_at,
+                "lease_until": None,
+                "last_error": error,
+            },
+            "queued",
+            f"not sent yet, will retry: {error}",
+        )
+
+    async def outbox_failed(self, outbox_id: int, *, error: str, now: datetime) -> None:
+        await self._outbox_update(
+            outbox_id,
+            {"state": "failed", "lease_until": None, "last_error": error},
+            "failed",
+            error,
+        )
+
+    async def next_outbox_at(self) -> datetime | None:
+        o = t.email_outbox
+        async with self._tx() as conn:
+            queued = (
+                await conn.execute(
+                    select(func.min(o.c.next_attempt_at)).where(o.c.state == "queued")
+                )
+            ).scalar()
+            leased = (
+                await conn.execute(select(func.min(o.c.lease_until)).where(o.c.state == "sending"))
+            ).scalar()
+        found = [_utc(x) for x in (queued, leased) if x is not None]
+        return min(found) if found else None
+
+    async def mark_bounced(self, header_message_ids: tuple[str, ...], *, reason: str) -> int:
+        """A bounce names messages we sent: mark them failed, with the reason."""
+        if not header_message_ids:
+            return 0
+        async with self._tx() as conn:
+            result = await conn.execute(
+                update(t.email_messages)
+                .where(t.email_messages.c.direction == Direction.OUTBOUND.value)
+                .where(t.email_messages.c.header_message_id.in_(header_message_ids))
+                .values(status="failed", status_detail=f"bounced: {reason or 'undeliverable'}")
+            )
+            return int(result.rowcount or 0)
 
     async def _insert_message(self, conn: AsyncConnection, **values: Any) -> Message:
         now = values.pop("now")

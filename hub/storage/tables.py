@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -202,4 +203,76 @@ notes = Table(
     Column("author_id", Integer, ForeignKey("users.user_id"), nullable=False),
     Column("body", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+)
+
+# ---------------------------------------------------------------------- email channel
+# An email thread spans the conversations of one customer's exchange by mail (a follow-up
+# after a conversation closed opens a new conversation on the same thread). Its number is
+# the reply token (support+c<thread_id>@..., subject tag [#<thread_id>]).
+email_threads = Table(
+    "email_threads",
+    metadata,
+    Column("thread_id", Integer, primary_key=True),
+    Column("subject", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+email_messages = Table(
+    "email_messages",
+    metadata,
+    Column("message_id", Integer, ForeignKey("messages.message_id"), primary_key=True),
+    Column(
+        "thread_id", Integer, ForeignKey("email_threads.thread_id"), nullable=False, index=True
+    ),
+    Column("direction", String(3), nullable=False),
+    Column("header_message_id", String(998), nullable=False, index=True),
+    Column("in_reply_to", Text, nullable=False, server_default=""),
+    Column("references", Text, nullable=False, server_default=""),
+    Column("subject", Text, nullable=False),
+    Column("from_address", String(320), nullable=False),
+    Column("from_name", String(200), nullable=False, server_default=""),
+    Column("reply_address", String(320), nullable=False),
+    Column("to_addresses", Text, nullable=False, server_default=""),
+    Column("cc_addresses", Text, nullable=False, server_default=""),
+    Column("mailbox", String(320), nullable=False),  # our address it came to or went from
+    Column("html", Text, nullable=True),  # sanitised
+    Column("automated", String(20), nullable=True),  # auto_reply, bounce
+    Column("warnings", Text, nullable=False, server_default=""),
+    Column("status", String(10), nullable=True),  # outbound: queued, sent, failed
+    Column("status_detail", Text, nullable=True),
+    Column("raw", LargeBinary, nullable=True),
+)
+
+email_attachments = Table(
+    "email_attachments",
+    metadata,
+    Column("attachment_id", Integer, primary_key=True),
+    Column(
+        "message_id", Integer, ForeignKey("messages.message_id"), nullable=False, index=True
+    ),
+    Column("filename", String(255), nullable=False),
+    Column("content_type", String(255), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("content_id", String(998), nullable=True),
+    Column("inline", Boolean, nullable=False),
+    Column("data", LargeBinary, nullable=True),  # None when over the size cap
+)
+
+email_outbox = Table(
+    "email_outbox",
+    metadata,
+    Column("outbox_id", Integer, primary_key=True),
+    Column(
+        "message_id", Integer, ForeignKey("messages.message_id"), nullable=False, unique=True
+    ),
+    Column("state", String(10), nullable=False, index=True),  # queued, sending, sent, failed
+    Column("sender", String(320), nullable=False),
+    Column("recipients", Text, nullable=False),
+    Column("payload", LargeBinary, nullable=False),  # the rendered message, Message-ID fixed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("lease_until", UtcDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=True),
 )

@@ -1,0 +1,236 @@
+// The email view of the agent console: the thread (subject, from, sanitised HTML in a
+// sandboxed frame, attachments, quoted history, delivery status) and the reply form.
+// Customer text is only ever set with textContent; HTML (already sanitised by the server)
+// goes into an <iframe sandbox> with no scripts and an opaque origin.
+
+import { $, el, parseTime, pad2 } from "/console/static/common.js";
+
+const POLL_MS = 2000;
+
+function formatWhen(iso) {
+  const t = parseTime(iso);
+  if (Number.isNaN(t)) return "";
+  const d = new Date(t);
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+}
+
+function formatSize(n) {
+  if (n >= 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  if (n >= 1024) return `${Math.round(n / 1024)} kB`;
+  return `${n} B`;
+}
+
+const STATUS_TEXT = { queued: "queued", sent: "sent", failed: "failed" };
+
+export class EmailView {
+  constructor({ onAuthLost, toast }) {
+    this.root = $("email-view");
+    this.subject = $("email-subject");
+    this.list = $("email-messages");
+    this.form = $("email-reply-form");
+    this.replySubject = $("email-reply-subject");
+    this.replyTo = $("email-reply-to");
+    this.body = $("email-reply-body");
+    this.files = $("email-reply-files");
+    this.quoted = $("email-reply-quoted");
+    this.quotedText = $("email-reply-quoted-text");
+    this.send = $("email-reply-send");
+    this.error = $("email-reply-error");
+    this.interactionId = null;
+    this.assigned = false;
+    this.seq = 0;
+    this.timer = null;
+    this.onAuthLost = onAuthLost;
+    this.toast = toast;
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.submit();
+    });
+  }
+
+  /** Show the email view for a work item (an interaction on the email channel). */
+  show(item) {
+    const changed = this.interactionId !== item.interaction_id;
+    this.interactionId = item.interaction_id;
+    this.assigned = item.state === "assigned";
+    this.root.hidden = false;
+    this.body.disabled = !this.assigned;
+    this.files.disabled = !this.assigned;
+    this.replySubject.disabled = !this.assigned;
+    this.send.disabled = !this.assigned;
+    if (changed) {
+      this.list.replaceChildren(el("li", "empty-hint", "Loading the email thread…"));
+      this.subject.textContent = "";
+      this.body.value = "";
+      this.files.value = "";
+      this.replySubject.value = "";
+      this.hideError();
+    }
+    this.refresh();
+  }
+
+  hide() {
+    this.root.hidden = true;
+    this.interactionId = null;
+    clearTimeout(this.timer);
+  }
+
+  async refresh() {
+    const id = this.interactionId;
+    if (id === null) return;
+    const seq = ++this.seq;
+    clearTimeout(this.timer);
+    let response;
+    try {
+      response = await fetch(`/api/v1/interactions/${encodeURIComponent(id)}/email`, {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+    } catch {
+      this.timer = setTimeout(() => this.refresh(), POLL_MS * 2);
+      return;
+    }
+    if (seq !== this.seq || id !== this.interactionId) return;
+    if (response.status === 401) {
+      this.onAuthLost();
+      return;
+    }
+    if (!response.ok) {
+      this.list.replaceChildren(el("li", "form-error", `Could not load the email thread (HTTP ${response.status}).`));
+      return;
+    }
+    const data = await response.json();
+    if (seq !== this.seq || id !== this.interactionId) return;
+    this.render(data);
+    const pending = (data.messages || []).some((m) => m.direction === "out" && m.status === "queued");
+    if (pending) this.timer = setTimeout(() => this.refresh(), POLL_MS);
+  }
+
+  render(data) {
+    this.subject.textContent = data.subject || "(no subject)";
+    this.list.replaceChildren();
+    for (const m of data.messages || []) this.list.append(this.messageElement(m));
+    this.list.scrollTop = this.list.scrollHeight;
+    const reply = data.reply;
+    if (reply) {
+      if (!this.replySubject.value) this.replySubject.value = reply.subject || "";
+      this.replyTo.textContent = `To: ${reply.to_name ? `${reply.to_name} <${reply.to}>` : reply.to} · from ${reply.from}`;
+      this.quotedText.textContent = reply.quoted || "";
+      this.quoted.hidden = !reply.quoted;
+    } else {
+      this.replyTo.textContent = "There is no customer address to answer.";
+      this.quoted.hidden = true;
+    }
+  }
+
+  messageElement(m) {
+    const li = el("li", `email-message ${m.direction === "out" ? "email-out" : "email-in"}`);
+    li.dataset.messageId = String(m.message_id);
+    const head = el("div", "email-head");
+    const from = m.from_name ? `${m.from_name} <${m.from_address}>` : m.from_address || m.author_name || "";
+    head.append(el("span", "email-from", from), el("time", "email-date", formatWhen(m.created_at)));
+    if (m.automated) head.append(el("span", "email-badge email-automated", m.automated.replace("_", " ")));
+    if (m.direction === "out" && m.status) {
+      const badge = el("span", `email-badge email-status status-${m.status}`, STATUS_TEXT[m.status] || m.status);
+      if (m.status_detail) badge.title = m.status_detail;
+      head.append(badge);
+    }
+    li.append(head);
+    if (m.to && m.to.length) li.append(el("div", "email-to", `To: ${m.to.join(", ")}`));
+    if (m.subject) li.append(el("div", "email-subject-line", m.subject));
+    if (m.direction === "out" && m.status === "failed" && m.status_detail) {
+      li.append(el("p", "email-failure", `Not delivered: ${m.status_detail}`));
+    } else if (m.direction === "out" && m.status === "queued" && m.status_detail) {
+      li.append(el("p", "email-pending", m.status_detail));
+    }
+    li.append(el("div", "email-body", m.body_new || ""));
+    if (m.body_quoted) {
+      const details = el("details", "email-quoted");
+      details.append(el("summary", "", "Show quoted text"), el("pre", "email-quoted-text", m.body_quoted));
+      li.append(details);
+    }
+    if (m.html) {
+      const details = el("details", "email-html");
+      const frame = document.createElement("iframe");
+      frame.className = "email-html-frame";
+      frame.setAttribute("sandbox", ""); // no scripts, no forms, opaque origin
+      frame.setAttribute("referrerpolicy", "no-referrer");
+      frame.title = "Formatted message";
+      details.append(el("summary", "", "Show formatted message"), frame);
+      details.addEventListener("toggle", () => {
+        if (details.open && !frame.srcdoc) frame.srcdoc = m.html;
+      }, { once: false });
+      li.append(details);
+    }
+    if (m.attachments && m.attachments.length) {
+      const list = el("ul", "email-attachments");
+      for (const a of m.attachments) {
+        const item = el("li", "email-attachment");
+        const label = `${a.filename} (${formatSize(a.size)})`;
+        if (a.kept) {
+          const link = el("a", "email-attachment-link", label);
+          link.href = a.url;
+          link.setAttribute("download", a.filename);
+          item.append(link);
+        } else {
+          item.append(el("span", "email-attachment-missing", `${label}: too large, kept only in the raw message`));
+        }
+        list.append(item);
+      }
+      li.append(list);
+    }
+    for (const w of m.warnings || []) li.append(el("p", "email-warning", w));
+    return li;
+  }
+
+  hideError() {
+    this.error.hidden = true;
+    this.error.textContent = "";
+  }
+
+  async submit() {
+    const id = this.interactionId;
+    if (id === null || !this.assigned) return;
+    if (!this.body.value.trim()) {
+      this.error.textContent = "Write a reply first.";
+      this.error.hidden = false;
+      return;
+    }
+    this.hideError();
+    const form = new FormData();
+    form.append("subject", this.replySubject.value);
+    form.append("body", this.body.value);
+    for (const file of this.files.files) form.append("attachment", file, file.name);
+    this.send.disabled = true;
+    let response;
+    try {
+      response = await fetch(`/api/v1/interactions/${encodeURIComponent(id)}/email/reply`, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-Requested-With": "contact-hub", Accept: "application/json" },
+        body: form,
+      });
+    } catch {
+      response = null;
+    }
+    this.send.disabled = !this.assigned;
+    if (response && response.ok) {
+      this.body.value = "";
+      this.files.value = "";
+      this.toast("Reply queued for sending.", "info");
+      this.refresh();
+      return;
+    }
+    let message = "network error";
+    if (response) {
+      try {
+        const data = await response.json();
+        message = (data.error && data.error.message) || `HTTP ${response.status}`;
+      } catch {
+        message = `HTTP ${response.status}`;
+      }
+    }
+    this.error.textContent = `Reply not sent: ${message}`;
+    this.error.hidden = false;
+  }
+}

@@ -1,0 +1,1 @@
+"""The email channel: SMTP in (aiosmtpd), parse and render (pure), a durable outbox out."""

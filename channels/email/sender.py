@@ -1,0 +1,159 @@
+"""Outbound SMTP: a worker that drains the durable outbox through a relay (aiosmtplib).
+
+Each row is claimed (a conditional update) before it is sent, and marked sent right after,
+so two hubs never send one row and a restart never sends a sent row again. A temporary
+failure (4xx, connection refused, timeout) is retried with exponential backoff; a permanent
+one (5xx) or too many attempts marks the message failed, with the reason, for the console.
+If the hub dies between the relay's "250" and the mark, the row's lease runs out and the
+same bytes (same Message-ID, so clients file them as one) go again: at least once, never
+silently lost. The relay password is never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+import aiosmtplib
+
+from hub.errors import HubError
+from hub.ports import Clock, MailStore, OutboxItem
+
+log = logging.getLogger(__name__)
+
+IDLE_WAIT_S = 30.0
+BATCH = 10
+
+
+@dataclass(frozen=True)
+class Relay:
+    host: str
+    port: int
+    starttls: bool = False
+    tls: bool = False
+    username: str | None = None
+    password: str | None = None
+    timeout_s: float = 30.0
+
+    def __repr__(self) -> str:  # never show the password
+        return f"Relay({self.host}:{self.port}, starttls={self.starttls}, tls={self.tls})"
+
+
+def backoff_s(attempts: int, initial_s: float, max_s: float) -> float:
+    """Seconds to wait before attempt ``attempts + 1``: doubling from ``initial_s``."""
+    return float(min(max_s, initial_s * 2 ** max(0, attempts - 1)))
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        *,
+        store: MailStore,
+        clock: Clock,
+        relay: Relay,
+        retry_initial_s: float,
+        retry_max_s: float,
+        max_attempts: int,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._relay = relay
+        self._initial_s = retry_initial_s
+        self._max_s = retry_max_s
+        self._max_attempts = max_attempts
+        self._lease_s = relay.timeout_s * 4 + 30
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def wake(self) -> None:
+        """Something was queued: look at the outbox now."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="email-outbox")
+
+    async def stop(self, grace_s: float = 2.0) -> None:
+        """Stop; a send in flight gets ``grace_s`` to finish so it is marked sent."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), grace_s)
+        except TimeoutError:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._task = None
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                items = await self._store.claim_outbox(
+                    now=self._clock(), lease_s=self._lease_s, limit=BATCH
+                )
+                for item in items:
+                    if self._stopping:
+                        break
+                    await self._send(item)
+                if items:
+                    continue
+                wait_s = IDLE_WAIT_S
+                due = await self._store.next_outbox_at()
+                if due is not None:
+                    wait_s = min(IDLE_WAIT_S, max(0.05, (due - self._clock()).total_seconds()))
+            except HubError as exc:
+                log.warning("outbox: %s; trying again shortly", exc.message)
+                wait_s = 1.0
+            except Exception:
+                log.exception("outbox worker error")
+                wait_s = 1.0
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait_s)
+
+    async def _send(self, item: OutboxItem) -> None:
+        relay = self._relay
+        try:
+            await aiosmtplib.send(
+                item.payload,
+                sender=item.sender,
+                recipients=list(item.recipients),
+                hostname=relay.host,
+                port=relay.port,
+                use_tls=relay.tls,
+                start_tls=relay.starttls,
+                username=relay.username,
+                password=relay.password,
+                timeout=relay.timeout_s,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            codes = [r.code for r in exc.recipients]
+            detail = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
+            await self._failed_or_retry(item, f"refused: {detail}", all(c >= 500 for c in codes))
+        except aiosmtplib.SMTPResponseException as exc:
+            await self._failed_or_retry(item, f"{exc.code} {exc.message}", exc.code >= 500)
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            reason = f"{exc.__class__.__name__}: {exc}" if str(exc) else exc.__class__.__name__
+            await self._failed_or_retry(item, f"relay unreachable ({reason})", False)
+        else:
+            await self._store.outbox_sent(item.outbox_id, now=self._clock())
+            log.info("outbox %s sent (message %s)", item.outbox_id, item.message_id)
+
+    async def _failed_or_retry(self, item: OutboxItem, error: str, permanent: bool) -> None:
+        error = error[:500]
+        if permanent or item.attempts >= self._max_attempts:
+            if not permanent:
+                error = f"gave up after {item.attempts} attempts: {error}"
+            await self._store.outbox_failed(item.outbox_id, error=error, now=self._clock())
+            log.warning("outbox %s failed: %s", item.outbox_id, error)
+            return
+        delay = backoff_s(item.attempts, self._initial_s, self._max_s)
+        await self._store.outbox_retry(
+            item.outbox_id, error=error, next_attempt_at=self._clock() + timedelta(seconds=delay)
+        )
+        log.info("outbox %s not sent (%s); retry in %.0f s", item.outbox_id, error, delay)

@@ -1,0 +1,89 @@
+"""An agent gets an email in the console, reads it safely, replies; the relay gets it threaded."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import expect
+
+from tests.browser.test_console_chat import sign_in
+from tests.functional.test_email_support import email_settings, send, serve, sink_server
+
+pytestmark = pytest.mark.browser
+HOSTILE = '<img src=x onerror="window.__pwned=1">'
+
+
+def customer_mail() -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = "Carol Customer <carol@example.org>"
+    msg["To"] = "support@example.com"
+    msg["Subject"] = "Broken kettle"
+    msg["Message-ID"] = "<kettle-1@example.org>"
+    msg.set_content(f"My kettle stopped working. {HOSTILE}\n\nOn Mon, Bob wrote:\n> earlier text\n")
+    msg.add_alternative(
+        f"<p>My kettle <b>stopped</b> working.</p>{HOSTILE}<script>window.__pwned=2</script>",
+        subtype="html",
+    )
+    msg.add_attachment(b"JPEGDATA", maintype="image", subtype="jpeg", filename="kettle.jpg")
+    return msg
+
+
+async def test_agent_reads_email_and_replies_threaded(browser: Any, tmp_path: Path) -> None:
+    async with sink_server() as sink:
+        settings = email_settings(tmp_path, relay_port=sink.port, wrap_up_s=60)
+        async with serve(settings) as running:
+            await running.add_user("alice@example.com", "Alice Agent")
+            errors: list[str] = []
+            context = await browser.new_context()
+            page = await context.new_page()
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            await sign_in(page, running.base, "alice@example.com")
+            await page.select_option("#state-select", "available")
+            await expect(page.locator("#state-label")).to_contain_text("vailable")
+
+            await send(settings, customer_mail())
+            card = page.locator(".offer-card")
+            await expect(card).to_be_visible(timeout=5000)
+            await expect(card.locator(".offer-customer")).to_contain_text("Carol Customer")
+            await card.locator(".offer-accept").click()
+
+            view = page.locator("#email-view")
+            await expect(view).to_be_visible()
+            await expect(page.locator("#composer-form")).to_be_hidden()
+            await expect(page.locator("#email-subject")).to_have_text("Broken kettle")
+            first = page.locator("#email-messages .email-message").first
+            await expect(first.locator(".email-from")).to_have_text(
+                "Carol Customer <carol@example.org>"
+            )
+            await expect(first.locator(".email-body")).to_contain_text(HOSTILE)  # as text
+            await expect(first.locator(".email-quoted")).to_contain_text("Show quoted text")
+            await expect(first.locator(".email-attachment-link")).to_contain_text("kettle.jpg")
+            await first.locator(".email-html summary").click()
+            frame = first.locator("iframe.email-html-frame")
+            assert await frame.get_attribute("sandbox") == ""
+            inner = page.frame_locator("#email-messages iframe.email-html-frame").first
+            await expect(inner.locator("b")).to_have_text("stopped")
+            assert await inner.locator("script").count() == 0
+            assert await page.evaluate("window.__pwned") is None
+            assert await page.locator("#email-messages img").count() == 0
+
+            subject = page.locator("#email-reply-subject")
+            await expect(subject).to_have_value("Re: Broken kettle [#1]")
+            await page.fill("#email-reply-body", "Sorry about that! A new kettle is on its way.")
+            await page.click("#email-reply-send")
+            await sink.wait(1)
+            _, rcpt, msg = sink.received[0]
+            assert rcpt == ["carol@example.org"]
+            assert msg["In-Reply-To"] == "<kettle-1@example.org>"
+            assert msg["References"] == "<kettle-1@example.org>"
+            assert msg["Subject"] == "Re: Broken kettle [#1]"
+            assert msg["Reply-To"].addresses[0].addr_spec == "support+c1@example.com"
+            body = msg.get_body(("plain",)).get_content()
+            assert body.startswith("Sorry about that! A new kettle is on its way.")
+            sent = page.locator("#email-messages .email-out .email-status")
+            await expect(sent).to_have_text("sent", timeout=5000)
+            assert errors == []
+            await context.close()
