@@ -182,3 +182,35 @@ async def test_email_database_down_451_then_accepted_on_retry(tmp_path: Path) ->
             assert await email_interactions(running) == []
             await send(settings, mail(message_id="retry@example.org"))  # the sender's retry
             assert len(await email_interactions(running)) == 1
+
+
+async def test_email_follow_up_after_close_reopens_for_last_agent(tmp_path: Path) -> None:
+    async with sink_server() as sink:
+        settings = email_settings(tmp_path, relay_port=sink.port)
+        async with serve(settings) as running:
+            alice, _ = await agent(running, "alice@example.com")
+            bob, _ = await agent(running, "bob@example.com")
+            await send(settings, mail(message_id="c1@example.org"))
+            first = await alice.next("offer")  # alice has waited longest
+            assert (await alice.call("accept", {"interaction_id": first["interaction_id"]}))["ok"]
+            assert (await alice.call("close", {"interaction_id": first["interaction_id"]}))["ok"]
+            await alice.wait_for(
+                "interaction_updated", lambda d: d.get("state") == "ended", timeout=5
+            )
+            # bob is now idle longest, yet the customer's follow-up goes to alice first
+            await send(
+                settings, mail(body="one more thing", headers={"In-Reply-To": "<c1@example.org>"})
+            )
+            again = await alice.next("offer")
+            assert again["interaction_id"] != first["interaction_id"]
+            assert again["customer"]["customer_id"] == first["customer"]["customer_id"]
+            assert bob.pending("offer") == []
+            view = await running.hub.store.mail_thread(again["conversation_id"])
+            assert [m.message.body for m in view.messages][-1] == "one more thing"
+            assert len(view.messages) == 2  # one thread across both conversations
+            rcpts = [f"support+x{i}@example.com" for i in range(5)]
+            refused = await send(settings, mail(), to_addrs=rcpts)  # max_recipients is 3
+            assert sorted(refused) == rcpts[3:]
+            assert {code for code, _ in refused.values()} == {452}
+            await alice.close()
+            await bob.close()
