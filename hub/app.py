@@ -114,6 +114,7 @@ def routing_setup(settings: Settings) -> RoutingSetup:
             busy_delay_s=r.busy_delay_s,
             missed_offers_before_away=r.missed_offers_before_away,
             sticky_s=r.sticky_s,
+            sticky_by_channel=dict(r.sticky_by_channel),
             transfer_priority_boost=r.transfer_priority_boost,
         ),
         profiles=profiles,

@@ -126,6 +126,9 @@ class RoutingSettings(_Section):
     busy_delay_s: float = Field(10.0, ge=0, le=3600)  # after the agent's phone was busy
     missed_offers_before_away: int = Field(3, ge=0, le=100)
     sticky_s: float = Field(10.0, ge=0, le=3600)
+    sticky_by_channel: dict[Channel, float] = Field(
+        default_factory=lambda: {Channel.EMAIL: 3600.0, Channel.SMS: 600.0}
+    )
     transfer_priority_boost: int = Field(1, ge=0, le=1000)
     tier_priority: dict[str, int] = Field(
         default_factory=lambda: {"important": 10, "normal": 0, "potential": 0}

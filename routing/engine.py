@@ -105,6 +105,13 @@ class RoutingPolicy:
     busy_delay_s: float = 0.0
     missed_offers_before_away: int = 0  # 0: never set an agent away for missing offers
     sticky_s: float = 0.0
+    # Longer (or shorter) windows on some channels: an email can wait an hour for the agent
+    # who knows the thread, a chat only seconds.
+    sticky_by_channel: Mapping[Channel, float] = field(default_factory=dict)
+
+    def sticky_for(self, channel: Channel) -> float:
+        return self.sticky_by_channel.get(channel, self.sticky_s)
+
     transfer_priority_boost: int = 1
 
 
@@ -477,10 +484,11 @@ class Engine:
 
     def _stick(self, w: _Waiting, agent_id: int, now: datetime) -> None:
         """Offer ``w`` to this agent alone for the sticky window (if the policy has one)."""
-        if self._policy.sticky_s <= 0:
+        seconds = self._policy.sticky_for(w.channel)
+        if seconds <= 0:
             return
         w.sticky_agent = agent_id
-        w.sticky_until = now + timedelta(seconds=self._policy.sticky_s)
+        w.sticky_until = now + timedelta(seconds=seconds)
         self._at(w.sticky_until, "sticky", w.interaction_id)
 
     def _lead(self, w: _Waiting, now: datetime, out: list[Command], since: datetime) -> None:

@@ -1134,14 +1134,17 @@ class SqlStore:
             return _interaction(await _interaction_row(conn, interaction_id))
 
     async def last_agent(self, customer_id: int, channel: Channel) -> int | None:
-        """The agent who last handled this customer on this channel, for sticky routing."""
+        """The agent who last took this customer on this channel (still working on it, in
+        wrap-up or done), for sticky routing."""
+        taken = (InteractionState.ASSIGNED, InteractionState.WRAP_UP, InteractionState.ENDED)
         async with self._tx() as conn:
             return (
                 await conn.execute(
                     select(t.interactions.c.agent_id)
                     .where(t.interactions.c.customer_id == customer_id)
                     .where(t.interactions.c.channel == channel.value)
-                    .where(t.interactions.c.state == InteractionState.ENDED.value)
+                    .where(t.interactions.c.state.in_([s.value for s in taken]))
+                    .where(t.interactions.c.agent_id.is_not(None))
                     .order_by(t.interactions.c.interaction_id.desc())
                     .limit(1)
                 )

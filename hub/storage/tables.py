@@ -221,9 +221,7 @@ email_messages = Table(
     "email_messages",
     metadata,
     Column("message_id", Integer, ForeignKey("messages.message_id"), primary_key=True),
-    Column(
-        "thread_id", Integer, ForeignKey("email_threads.thread_id"), nullable=False, index=True
-    ),
+    Column("thread_id", Integer, ForeignKey("email_threads.thread_id"), nullable=False, index=True),
     Column("direction", String(3), nullable=False),
     Column("header_message_id", String(998), nullable=False, index=True),
     Column("in_reply_to", Text, nullable=False, server_default=""),
@@ -247,9 +245,7 @@ email_attachments = Table(
     "email_attachments",
     metadata,
     Column("attachment_id", Integer, primary_key=True),
-    Column(
-        "message_id", Integer, ForeignKey("messages.message_id"), nullable=False, index=True
-    ),
+    Column("message_id", Integer, ForeignKey("messages.message_id"), nullable=False, index=True),
     Column("filename", String(255), nullable=False),
     Column("content_type", String(255), nullable=False),
     Column("size", Integer, nullable=False),
@@ -262,9 +258,7 @@ email_outbox = Table(
     "email_outbox",
     metadata,
     Column("outbox_id", Integer, primary_key=True),
-    Column(
-        "message_id", Integer, ForeignKey("messages.message_id"), nullable=False, unique=True
-    ),
+    Column("message_id", Integer, ForeignKey("messages.message_id"), nullable=False, unique=True),
     Column("state", String(10), nullable=False, index=True),  # queued, sending, sent, failed
     Column("sender", String(320), nullable=False),
     Column("recipients", Text, nullable=False),

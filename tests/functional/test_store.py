@@ -113,6 +113,20 @@ async def test_store_claim_is_atomic_only_one_accept_wins(store: SqlStore) -> No
         await store.transition(iid, Action.ABANDON, now=NOW)
 
 
+async def test_store_last_agent_counts_the_one_still_working_on_it(store: SqlStore) -> None:
+    a = await store.create_user(
+        email="a@example.com", name="A", role=Role.AGENT, password_hash="x", now=NOW
+    )
+    recorded = await store.record_inbound(chat("v9", "hi"), queue="support", priority=0, now=NOW)
+    iid, customer_id = recorded.interaction.interaction_id, recorded.interaction.customer_id
+    assert await store.last_agent(customer_id, Channel.WEBCHAT) is None
+    await store.transition(iid, Action.OFFER, now=NOW, agent_id=a.user_id)
+    assert await store.last_agent(customer_id, Channel.WEBCHAT) is None  # only offered
+    await store.transition(iid, Action.ACCEPT, now=NOW, agent_id=a.user_id)
+    assert await store.last_agent(customer_id, Channel.WEBCHAT) == a.user_id
+    assert await store.last_agent(customer_id, Channel.EMAIL) is None
+
+
 async def test_store_customer_record_keeps_times_in_utc_and_every_step(store: SqlStore) -> None:
     recorded = await store.record_inbound(
         chat("v2", "hello", name="Dana"), queue="support", priority=2, now=NOW

@@ -1292,3 +1292,18 @@ def test_unreachable_needs_a_known_reason_and_a_live_offer() -> None:
     with pytest.raises(IllegalTransition):
         engine.handle(OfferUnreachable(1, 12, "busy"), at(2))
     assert snapshot(engine) == before
+
+
+def test_sticky_window_can_be_longer_on_email_than_on_chat() -> None:
+    policy = RoutingPolicy(sticky_s=10, sticky_by_channel={EMAIL: 3600})
+    engine = make(policy=policy)
+    join(engine, 11, at(0), web=1, email=1)
+    join(engine, 12, at(1), web=1, email=1)
+    engine.handle(AgentStateChanged(11, AWAY), at(2))
+    enqueue(engine, 1, at(3), channel=WEB, last_agent_id=11)
+    enqueue(engine, 2, at(3), channel=EMAIL, last_agent_id=11)
+    # The chat widens to anyone after 10 s; the email still waits for agent 11.
+    assert offered(engine.handle(Tick(), at(13))) == [(1, 12)]
+    assign(engine, 1, 12, at(14))
+    assert offered(engine.handle(Tick(), at(3000))) == []
+    assert offered(engine.handle(AgentStateChanged(11, AVAILABLE), at(3001))) == [(2, 11)]
