@@ -25,6 +25,8 @@ def hub_env(tmp_path: Path, **extra: str) -> dict[str, str]:
             "HUB_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
             "HUB_SECURITY__SECRET_KEY": "cli-test-key",
             "HUB_LOG_LEVEL": "WARNING",
+            # The sample config takes mail on 2525; never collide with a hub already there.
+            "HUB_EMAIL__SMTP_PORT": str(free_port()),
         }
     )
     env.update(extra)
