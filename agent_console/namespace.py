@@ -22,9 +22,11 @@ from hub.events import (
     InteractionAssigned,
     InteractionEnded,
     InteractionRequeued,
+    MessageDetailsChanged,
     MessageReceived,
     OfferMade,
     OfferWithdrawn,
+    OptOutChanged,
     ReplySent,
     RoutingSnapshotTaken,
     Typing,
@@ -90,6 +92,8 @@ class AgentNamespace(_SignedIn):
         bus.subscribe(InteractionEnded, self._on_ended)
         bus.subscribe(AgentStateReported, self._on_state)
         bus.subscribe(InteractionRequeued, self._on_requeued)
+        bus.subscribe(MessageDetailsChanged, self._on_message_details)
+        bus.subscribe(OptOutChanged, self._on_opt_out)
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         user = await self._sign_in(sid, environ)
@@ -206,6 +210,32 @@ class AgentNamespace(_SignedIn):
             "interaction_updated",
             {"interaction_id": e.interaction.interaction_id, "state": "transferred"},
         )
+
+    async def _on_message_details(self, e: MessageDetailsChanged) -> None:
+        if e.interaction.state in (InteractionState.ASSIGNED, InteractionState.WRAP_UP):
+            await self._to(
+                e.interaction.agent_id,
+                "message_details",
+                {
+                    "interaction_id": e.interaction.interaction_id,
+                    "message_id": e.message_id,
+                    **e.details,
+                },
+            )
+
+    async def _on_opt_out(self, e: OptOutChanged) -> None:
+        i = e.interaction
+        if i is not None and i.state in (InteractionState.ASSIGNED, InteractionState.WRAP_UP):
+            await self._to(
+                i.agent_id,
+                "opt_out",
+                {
+                    "interaction_id": i.interaction_id,
+                    "channel": e.channel.value,
+                    "address": e.address,
+                    "opted_out": e.opted_out,
+                },
+            )
 
     async def _on_state(self, e: AgentStateReported) -> None:
         await self._to(e.agent_id, "state", agent_state_json(e))

@@ -20,6 +20,10 @@ from channels.email import server as email_server
 from channels.email import web as email_web
 from channels.email.replies import MailReplies
 from channels.email.sender import OutboxSender, Relay
+from channels.twilio import webhook as twilio_webhook
+from channels.twilio.client import TwilioApi
+from channels.twilio.messaging import SmsChannel
+from channels.twilio.provisioning import Configured, configure_numbers
 from channels.webchat import transport as webchat
 from hub import api
 from hub.auth import Authenticator
@@ -31,6 +35,7 @@ from hub.inbound import Inbound
 from hub.model import Channel
 from hub.ports import Clock
 from hub.storage.migrate import upgrade
+from hub.storage.sms import SqlSmsStore
 from hub.storage.sql import SqlStore, make_engine
 from hub.web import (
     AUTHENTICATOR,
@@ -69,6 +74,7 @@ class Hub:
     app: web.Application
     reload_rules: Callable[[], Awaitable[int]]
     outbox: OutboxSender | None = None
+    sms: SmsChannel | None = None
 
 
 HUB = web.AppKey("hub", Hub)
@@ -125,8 +131,33 @@ def routing_setup(settings: Settings) -> RoutingSetup:
     )
 
 
+def twilio_api(settings: Settings) -> TwilioApi:
+    """Twilio's REST API with the credentials from the environment."""
+    tw = settings.twilio
+    if tw.account_sid is None or tw.auth_token is None:
+        raise ConfigError("set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN in the environment")
+    return TwilioApi(
+        tw.account_sid.get_secret_value(),
+        tw.auth_token.get_secret_value(),
+        base_url=tw.api_base_url,
+        timeout_s=tw.request_timeout_s,
+    )
+
+
+async def configure_twilio(settings: Settings, *, dry_run: bool = False) -> list[Configured]:
+    """``contact-hub twilio configure``: set the configured numbers' webhooks on Twilio."""
+    if not settings.twilio.numbers:
+        raise ConfigError("twilio.numbers is empty: list the numbers to configure")
+    api = twilio_api(settings)
+    try:
+        return await configure_numbers(api, settings.twilio, dry_run=dry_run)
+    finally:
+        await api.close()
+
+
 def build(settings: Settings, *, clock: Clock = utc_now, config_path: str | None = None) -> Hub:
     store = SqlStore(make_engine(settings.database.url, echo=settings.database.echo))
+    sms_store = SqlSmsStore(store)
     bus = InProcessBus()
     router = RouterRunner(setup=routing_setup(settings), store=store, bus=bus, clock=clock)
     inbound = Inbound(
@@ -136,7 +167,18 @@ def build(settings: Settings, *, clock: Clock = utc_now, config_path: str | None
         clock=clock,
         queue_for={Channel.WEBCHAT: settings.webchat.queue},
         mail_store=store,
+        sms_store=sms_store,
     )
+    sms_channel = None
+    if any("sms" in n.purposes for n in settings.twilio.numbers):
+        sms_channel = SmsChannel(
+            settings=settings.twilio,
+            inbound=inbound,
+            sms_store=sms_store,
+            bus=bus,
+            clock=clock,
+            api=twilio_api(settings),
+        )
     desk = Desk(
         store=store,
         bus=bus,
@@ -145,6 +187,7 @@ def build(settings: Settings, *, clock: Clock = utc_now, config_path: str | None
         max_message_bytes=settings.webchat.max_message_bytes,
         away_reasons=tuple(settings.routing.away_reasons),
         queue_names=tuple(q.name for q in settings.queues),
+        reply_channels={Channel.SMS: sms_channel} if sms_channel else None,
     )
     authenticator = Authenticator(store, clock, session_ttl_s=settings.security.session_ttl_s)
 
@@ -238,9 +281,20 @@ def build(settings: Settings, *, clock: Clock = utc_now, config_path: str | None
         inbound=inbound, addresses=mail.addresses, limits=smtp_limits, domain=mail.domain
     )
 
+    if settings.twilio.numbers:
+        # Every /twilio/* route sits behind the one signature gate.
+        assert settings.twilio.auth_token is not None and settings.twilio.public_url is not None
+        twilio = twilio_webhook.twilio_app(
+            settings.twilio.auth_token.get_secret_value(), settings.twilio.public_url
+        )
+        if sms_channel is not None:
+            sms_channel.add_routes(twilio)
+        app.add_subapp(twilio_webhook.PREFIX, twilio)
+
     hub = Hub(
         settings, store, bus, router, inbound, desk, authenticator, sio, app, reload_rules, outbox
     )
+    hub.sms = sms_channel
     app[HUB] = hub
 
     async def email_channel(_app: web.Application) -> AsyncIterator[None]:
@@ -287,5 +341,14 @@ def build(settings: Settings, *, clock: Clock = utc_now, config_path: str | None
 
     app.cleanup_ctx.append(lifecycle)
     app.cleanup_ctx.append(email_channel)
+
+    async def sms_lifecycle(_app: web.Application) -> AsyncIterator[None]:
+        if sms_channel is not None:
+            await sms_channel.start()
+        yield
+        if sms_channel is not None:
+            await sms_channel.stop()
+
+    app.cleanup_ctx.append(sms_lifecycle)
     app.on_shutdown.append(disconnect_sockets)
     return hub

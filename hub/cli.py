@@ -1,4 +1,4 @@
-"""The ``contact-hub`` command: run, demo, migrate, user add."""
+"""The ``contact-hub`` command: run, demo, migrate, user add, twilio configure."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from hub.app import SHUTDOWN_TIMEOUT_S, build, utc_now
+from hub.app import SHUTDOWN_TIMEOUT_S, build, configure_twilio, utc_now
 from hub.auth import Authenticator
 from hub.config import ConfigError, Settings, load_settings
 from hub.demo import seed
@@ -113,6 +113,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"  agent console      {base}/console",
         f"  supervisor view    {base}/console/supervisor",
         f"  API description    {base}/api/v1/openapi.json",
+        *(
+            f"  email              mail {address} at SMTP "
+            f"{settings.email.smtp_host}:{settings.email.smtp_port}"
+            for address in settings.email.addresses
+        ),
         "",
         "Accounts (new passwords every time the demo starts):",
     ]
@@ -171,6 +176,28 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_twilio_configure(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    done = asyncio.run(configure_twilio(settings, dry_run=args.dry_run))
+    for item in done:
+        urls = item.result
+        if urls is None:
+            print(f"{item.number}: would set")
+            for key, value in item.requested.items():
+                print(f"  {key} = {value}")
+            continue
+        print(f"{item.number} ({urls.number_sid}):")
+        if urls.sms_url:
+            print(f"  incoming SMS   -> {urls.sms_url}")
+        if urls.voice_url:
+            print(f"  incoming call  -> {urls.voice_url}")
+        if urls.status_callback:
+            print(f"  call status    -> {urls.status_callback}")
+    if not args.dry_run:
+        print(f"configured {len(done)} number(s)")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="contact-hub", description=__doc__)
     p.add_argument("--config", help=f"path to the YAML config (default: ./{DEFAULT_CONFIG})")
@@ -198,6 +225,16 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--name", required=True)
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     add.set_defaults(func=cmd_user_add)
+    twilio = sub.add_parser("twilio", help="Twilio phone numbers")
+    twilio_sub = twilio.add_subparsers(dest="twilio_command", required=True)
+    configure = twilio_sub.add_parser(
+        "configure", help="point the configured numbers' SMS and voice webhooks at this hub"
+    )
+    configure.add_argument("--config", help=argparse.SUPPRESS, default=argparse.SUPPRESS)
+    configure.add_argument(
+        "--dry-run", action="store_true", help="print what would be set, change nothing"
+    )
+    configure.set_defaults(func=cmd_twilio_configure)
     return p
 
 

@@ -29,6 +29,7 @@ from pydantic import (
 from hub.errors import InvalidInput
 from hub.hours import Schedule, parse_schedules
 from hub.model import Channel, Queue
+from hub.phone import to_e164
 
 ENV_PREFIX = "HUB_"
 
@@ -209,6 +210,74 @@ class AgentSettings(_Section):
         return self
 
 
+TwilioPurpose = Literal["sms", "voice"]
+_PURPOSE_CHANNEL = {"sms": Channel.SMS, "voice": Channel.VOICE}
+
+
+def _http_url(value: str | None, key: str) -> str | None:
+    if value is None:
+        return None
+    url = value.strip().rstrip("/")
+    if not url.startswith(("https://", "http://")) or " " in url:
+        raise ValueError(f"{key} must be an http(s) URL like https://support.example.com")
+    return url
+
+
+class TwilioNumberSettings(_Section):
+    """One Twilio phone number: what it is for, where its contacts wait, its hours."""
+
+    number: str  # E.164 after validation
+    purposes: list[TwilioPurpose] = Field(["sms"], min_length=1)
+    queue: str
+    business_hours: str | None = None  # a schedule named in business_hours
+    sms_fallback_url: str | None = None  # Twilio calls it when /twilio/sms fails
+    voice_fallback_url: str | None = None  # ... and this when /twilio/voice fails
+
+    @field_validator("number", mode="after")
+    @classmethod
+    def _e164(cls, value: str) -> str:
+        try:
+            return to_e164(value, field="number")
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from None
+
+    @field_validator("sms_fallback_url", "voice_fallback_url", mode="after")
+    @classmethod
+    def _fallback(cls, value: str | None) -> str | None:
+        return _http_url(value, "a fallback URL")
+
+
+class TwilioSettings(_Section):
+    """Phone numbers on Twilio. The account SID and auth token come only from the
+    environment (``TWILIO_ACCOUNT_SID``, ``TWILIO_AUTH_TOKEN``), never from a file."""
+
+    public_url: str | None = None  # what Twilio calls; signatures are on this exact URL
+    numbers: list[TwilioNumberSettings] = Field(default_factory=list)
+    account_sid: SecretStr | None = None  # environment only
+    auth_token: SecretStr | None = None  # environment only
+    api_base_url: str = "https://api.twilio.com"  # tests point it at a local fake
+    request_timeout_s: float = Field(10.0, gt=0, le=120)
+
+    @field_validator("public_url", mode="after")
+    @classmethod
+    def _public(cls, value: str | None) -> str | None:
+        return _http_url(value, "twilio.public_url")
+
+    @field_validator("api_base_url", mode="after")
+    @classmethod
+    def _api(cls, value: str) -> str:
+        url = _http_url(value, "twilio.api_base_url")
+        assert url is not None
+        return url
+
+    def number(self, e164: str, purpose: TwilioPurpose) -> TwilioNumberSettings | None:
+        """The configured number ``e164`` if it serves ``purpose``."""
+        for n in self.numbers:
+            if n.number == e164 and purpose in n.purposes:
+                return n
+        return None
+
+
 def _default_queues() -> list[QueueSettings]:
     return [
         QueueSettings(
@@ -227,6 +296,7 @@ class Settings(_Section):
     agents: list[AgentSettings] = Field(default_factory=list)
     email: EmailSettings = EmailSettings()
     business_hours: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    twilio: TwilioSettings = TwilioSettings()
 
     @model_validator(mode="after")
     def _hours_valid(self) -> Settings:
@@ -287,6 +357,44 @@ class Settings(_Section):
     def queue_map(self) -> dict[str, Queue]:
         return {q.name: q.to_queue() for q in self.queues}
 
+    @model_validator(mode="after")
+    def _twilio_consistent(self) -> Settings:
+        tw = self.twilio
+        if not tw.numbers:
+            return self
+        if tw.public_url is None and self.http.public_url is not None:
+            tw.public_url = _http_url(self.http.public_url, "http.public_url")
+        if tw.public_url is None:
+            raise ValueError(
+                "twilio.public_url: needed with Twilio numbers: the https URL Twilio calls "
+                "(its signatures are checked on that exact URL)"
+            )
+        for env, secret in (
+            ("TWILIO_ACCOUNT_SID", tw.account_sid),
+            ("TWILIO_AUTH_TOKEN", tw.auth_token),
+        ):
+            if secret is None or not secret.get_secret_value():
+                raise ValueError(f"twilio: set {env} in the environment to use Twilio numbers")
+        seen: set[str] = set()
+        by_name = {q.name: q for q in self.queues}
+        for i, n in enumerate(tw.numbers):
+            where = f"twilio.numbers.{i}"
+            if n.number in seen:
+                raise ValueError(f"{where}.number: {n.number} is listed twice")
+            seen.add(n.number)
+            found = by_name.get(n.queue)
+            if found is None:
+                raise ValueError(f"{where}.queue: {n.queue!r} is not a queue")
+            for purpose in n.purposes:
+                if _PURPOSE_CHANNEL[purpose] not in found.channels:
+                    raise ValueError(f"{where}.queue: queue {n.queue!r} does not accept {purpose}")
+            if n.business_hours is not None and n.business_hours not in self.business_hours:
+                raise ValueError(
+                    f"{where}.business_hours: {n.business_hours!r} is not a schedule in "
+                    "business_hours"
+                )
+        return self
+
     def agent_capacity(self) -> dict[Channel, int]:
         """Default capacity on the channels some queue accepts (the others cannot route)."""
         served = {ch for q in self.queues for ch in q.channels}
@@ -323,6 +431,27 @@ def _apply(data: dict[str, Any], path: tuple[str, ...], value: Any, source: str)
     node[path[-1]] = value
 
 
+TWILIO_CREDENTIALS = {"TWILIO_ACCOUNT_SID": "account_sid", "TWILIO_AUTH_TOKEN": "auth_token"}
+
+
+def _twilio_credentials(
+    data: dict[str, Any], environ: Mapping[str, str], path: str | Path | None
+) -> None:
+    """Twilio's credentials from the environment into ``twilio``; refused in a file."""
+    section = data.get("twilio")
+    for env, key in TWILIO_CREDENTIALS.items():
+        if isinstance(section, dict) and key in section:
+            raise ConfigError(
+                f"{path}: twilio.{key} must not be written in a file; set {env} in the environment"
+            )
+    found = {key: environ[env] for env, key in TWILIO_CREDENTIALS.items() if environ.get(env)}
+    if found:
+        if section is None:
+            section = data["twilio"] = {}
+        if isinstance(section, dict):
+            section.update(found)
+
+
 def load_settings(
     path: str | Path | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
@@ -347,6 +476,7 @@ def load_settings(
                 f"{path}: email.relay_password must not be written in a file; "
                 "set HUB_EMAIL__RELAY_PASSWORD in the environment"
             )
+    _twilio_credentials(data, environ, path)
     sources: dict[tuple[str, ...], str] = {}
     for key_path, (env_name, value) in _env_overrides(environ).items():
         _apply(data, key_path, value, env_name)

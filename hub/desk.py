@@ -7,14 +7,15 @@ translates the result (or the ``HubError``) into an acknowledgement.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 from hub.auth import STAFF, SUPERVISORS, require_role
 from hub.errors import Forbidden, InvalidInput
 from hub.events import ReplySent, Typing
-from hub.model import Interaction, InteractionState, Presence, User
-from hub.ports import Clock, EventBus, Router, Store
+from hub.model import Channel, Interaction, InteractionState, Presence, User
+from hub.ports import Clock, EventBus, ReplyChannel, Router, Store
 from hub.representation import (
     agent_state_json,
     message_json,
@@ -42,6 +43,7 @@ class Desk:
         max_message_bytes: int,
         away_reasons: tuple[str, ...] = (),
         queue_names: tuple[str, ...] = (),
+        reply_channels: Mapping[Channel, ReplyChannel] | None = None,
     ) -> None:
         self._away_reasons = away_reasons
         self._queue_names = queue_names
@@ -50,6 +52,7 @@ class Desk:
         self._router = router
         self._clock = clock
         self._max_bytes = max_message_bytes
+        self._reply_channels = dict(reply_channels or {})
 
     # ------------------------------------------------------------------ presence
     async def connected(self, user: User) -> dict[str, Any]:
@@ -145,10 +148,16 @@ class Desk:
 
     async def reply(self, user: User, data: Any) -> dict[str, Any]:
         interaction_id = require_int(data, "interaction_id")
-        body = require_text(data, "body", max_bytes=self._max_bytes)
-        message = await self._store.add_reply(
-            interaction_id, agent=user, body=body, now=self._clock()
-        )
+        held = await self._store.interaction(interaction_id)
+        channel = self._reply_channels.get(held.channel)
+        if channel is not None:
+            # The channel checks its own limits and consent, and stores the reply with them.
+            message = await channel.store_reply(held, agent=user, data=data)
+        else:
+            body = require_text(data, "body", max_bytes=self._max_bytes)
+            message = await self._store.add_reply(
+                interaction_id, agent=user, body=body, now=self._clock()
+            )
         interaction = await self._store.interaction(interaction_id)
         await self._bus.publish(ReplySent(interaction, message))
         return message_json(message)
@@ -195,4 +204,8 @@ class Desk:
         if interaction.state is InteractionState.WRAP_UP and interaction.wrap_up_at is not None:
             wrap_up_s = self._router.queue(interaction.queue).wrap_up_s
             until = interaction.wrap_up_at + timedelta(seconds=wrap_up_s)
-        return work_item_json(interaction, customer, messages, until)
+        item = work_item_json(interaction, customer, messages, until)
+        channel = self._reply_channels.get(interaction.channel)
+        if channel is not None:
+            item.update(await channel.details(interaction))
+        return item

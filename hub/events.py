@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from hub.model import Channel, Customer, Interaction, Message, Presence
 
@@ -144,3 +145,24 @@ class Typing:
     by_customer: bool
     typing: bool
     author_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageDetailsChanged:
+    """A channel learnt more about a stored message: an SMS's delivery status, its media."""
+
+    interaction: Interaction
+    message_id: int
+    details: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class OptOutChanged:
+    """A customer opted out of (or back into) a channel's messages, e.g. by texting STOP.
+    ``interaction`` is the one open on that conversation, if any."""
+
+    interaction: Interaction | None
+    customer_id: int
+    channel: Channel
+    address: str
+    opted_out: bool

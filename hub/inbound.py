@@ -6,7 +6,8 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from hub.events import InteractionCreated, MessageReceived, Typing
+from hub.errors import Conflict
+from hub.events import InteractionCreated, MessageReceived, OptOutChanged, Typing
 from hub.lifecycle import ACTIVE_STATES
 from hub.model import Channel, Identity, Interaction, InteractionState, Message
 from hub.ports import (
@@ -16,6 +17,7 @@ from hub.ports import (
     InboundRecorded,
     MailStore,
     Router,
+    SmsStore,
     Store,
     ThreadMatch,
 )
@@ -42,6 +44,19 @@ class MailRecorded:
     message: Message
     thread_id: int | None
     recorded: InboundRecorded | None
+
+
+@dataclass(frozen=True, slots=True)
+class SmsRecorded:
+    """Where an inbound text went. ``message`` is None for a retried delivery (already
+    stored); ``routed`` is False for a STOP/START/HELP keyword, which is only recorded."""
+
+    message: Message | None
+    interaction: Interaction | None
+    routed: bool
+
+
+SMS_OPT_OUT = {"stop": True, "start": False}  # keyword -> opted out after it (help: unchanged)
 
 
 def choose_thread(
@@ -74,6 +89,7 @@ class Inbound:
         clock: Clock,
         queue_for: Mapping[Channel, str],
         mail_store: MailStore | None = None,
+        sms_store: SmsStore | None = None,
     ) -> None:
         self._store = store
         self._bus = bus
@@ -81,6 +97,7 @@ class Inbound:
         self._clock = clock
         self._queue_for = dict(queue_for)
         self._mail = mail_store
+        self._sms = sms_store
 
     async def receive_mail(
         self,
@@ -137,6 +154,51 @@ class Inbound:
             return MailRecorded(message, chosen.thread_id if chosen else None, None)
         recorded = await self.receive(contact, queue_name=queue)
         return MailRecorded(recorded.message, chosen.thread_id if chosen else None, recorded)
+
+    async def receive_sms(self, contact: InboundContact, *, queue: str) -> SmsRecorded:
+        """A text message, stored once per Twilio id (Twilio retries). A STOP/START/HELP
+        keyword changes the customer's opt-out and is recorded on their conversation without
+        becoming work; anything else is routed like every contact."""
+        assert self._sms is not None and contact.sms is not None
+        sms = contact.sms
+        sid = sms.message_sid or ""
+        if await self._sms.sms_seen(sid):
+            log.info("SMS %s was already stored; a retried delivery", sid)
+            return SmsRecorded(None, None, routed=False)
+        if sms.keyword is not None:
+            opted_out = SMS_OPT_OUT.get(sms.keyword)
+            kept = await self._sms.record_keyword(contact, opted_out=opted_out, now=self._clock())
+            if kept is None:
+                return SmsRecorded(None, None, routed=False)
+            message, interaction = kept
+            log.info(
+                "SMS %s is the keyword %s; recorded on conversation %s, not routed",
+                sid,
+                sms.keyword,
+                message.conversation_id,
+            )
+            if interaction is not None:
+                await self._bus.publish(MessageReceived(interaction, message))
+            if opted_out is not None:
+                conversation = await self._store.conversation(message.conversation_id)
+                await self._bus.publish(
+                    OptOutChanged(
+                        interaction,
+                        conversation.customer_id,
+                        Channel.SMS,
+                        sms.customer_number,
+                        opted_out,
+                    )
+                )
+            return SmsRecorded(message, interaction, routed=False)
+        try:
+            recorded = await self.receive(contact, queue_name=queue)
+        except Conflict:
+            # The same id stored meanwhile by a concurrent delivery of the same webhook.
+            if await self._sms.sms_seen(sid):
+                return SmsRecorded(None, None, routed=False)
+            raise
+        return SmsRecorded(recorded.message, recorded.interaction, routed=True)
 
     async def receive(
         self, contact: InboundContact, *, queue_name: str | None = None

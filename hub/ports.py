@@ -6,7 +6,7 @@ concrete adapters in through constructors.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -17,6 +17,7 @@ from hub.model import (
     Channel,
     Conversation,
     Customer,
+    Direction,
     Identity,
     Interaction,
     InteractionState,
@@ -67,6 +68,25 @@ class MailDetails:
 
 
 @dataclass(frozen=True, slots=True)
+class SmsMedia:
+    """A picture or file that came with an MMS; Twilio keeps it at ``url``."""
+
+    url: str
+    content_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class SmsDetails:
+    """What a text message adds to a message: both numbers (E.164), Twilio's id, media."""
+
+    hub_number: str  # ours: the number the customer wrote to, and that replies come from
+    customer_number: str
+    message_sid: str | None = None  # None for a reply until Twilio has accepted it
+    media: tuple[SmsMedia, ...] = ()
+    keyword: str | None = None  # "stop", "start" or "help": recorded, never routed
+
+
+@dataclass(frozen=True, slots=True)
 class InboundContact:
     """One normalised inbound message, whatever channel it came from."""
 
@@ -81,6 +101,7 @@ class InboundContact:
     customer_id: int | None = None
     # Routing attributes kept on a new interaction (``address``, ``language`` ...).
     attributes: Mapping[str, str] = field(default_factory=dict, hash=False)
+    sms: SmsDetails | None = None  # a text message: the numbers, Twilio's id, MMS media
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +280,65 @@ class MailStore(Protocol):
     async def outbox_failed(self, outbox_id: int, *, error: str, now: datetime) -> None: ...
     async def next_outbox_at(self) -> datetime | None: ...
     async def mark_bounced(self, header_message_ids: tuple[str, ...], *, reason: str) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SmsMessageState:
+    """One text message's channel facts: delivery status (ours), media (theirs)."""
+
+    message_id: int
+    direction: Direction
+    status: str | None  # outbound: queued, sent, delivered, undelivered, failed ...
+    error_code: str | None = None
+    error_message: str | None = None
+    media: tuple[SmsMedia, ...] = ()
+    keyword: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SmsConversation:
+    hub_number: str
+    customer_number: str
+    opted_out: bool
+    opted_out_at: datetime | None
+    messages: Mapping[int, SmsMessageState]
+
+
+class SmsStore(Protocol):
+    """The SMS channel's storage: idempotency by Twilio's id, opt-outs, delivery status."""
+
+    async def sms_seen(self, message_sid: str) -> bool: ...
+    async def record_keyword(
+        self, contact: InboundContact, *, opted_out: bool | None, now: datetime
+    ) -> tuple[Message, Interaction | None] | None: ...
+    async def opted_out(self, number: str) -> bool: ...
+    async def set_opt_out(
+        self, number: str, *, opted_out: bool, keyword: str, hub_number: str | None, now: datetime
+    ) -> None: ...
+    async def sms_conversation(self, conversation_id: int) -> SmsConversation: ...
+    async def add_sms_reply(
+        self, interaction_id: int, *, agent: User, body: str, now: datetime
+    ) -> tuple[Message, SmsDetails]: ...
+    async def sms_status(
+        self,
+        *,
+        message_id: int | None,
+        message_sid: str | None,
+        status: str,
+        replaces: Collection[str | None],
+        error_code: str | None = None,
+        error_message: str | None = None,
+        now: datetime,
+    ) -> tuple[Interaction | None, SmsMessageState] | None: ...
+    async def fail_unsent(self, *, older_than: datetime, now: datetime) -> int: ...
+
+
+class ReplyChannel(Protocol):
+    """A channel that checks and stores agents' replies itself (its own limits, consent and
+    sender), and tells the console what it knows about each message."""
+
+    async def store_reply(self, interaction: Interaction, *, agent: User, data: Any) -> Message: ...
+    async def details(self, interaction: Interaction) -> dict[str, Any]: ...
 
 
 E = TypeVar("E")

@@ -48,6 +48,7 @@ from hub.ports import (
     MailMessage,
     MailThread,
     OutboxItem,
+    SmsDetails,
     ThreadMatch,
 )
 from hub.storage import tables as t
@@ -183,6 +184,31 @@ _NOTE_COLUMNS = (
     t.notes.c.body,
     t.notes.c.created_at,
 )
+
+
+async def insert_sms(
+    conn: AsyncConnection,
+    message_id: int,
+    sms: SmsDetails,
+    direction: Direction,
+    *,
+    now: datetime,
+    status: str | None = None,
+) -> None:
+    """The SMS facts of message ``message_id``; a repeated Twilio id violates uniqueness."""
+    await conn.execute(
+        insert(t.sms_messages).values(
+            message_id=message_id,
+            message_sid=sms.message_sid,
+            direction=direction.value,
+            hub_number=sms.hub_number,
+            customer_number=sms.customer_number,
+            status=status,
+            keyword=sms.keyword,
+            media=[{"url": m.url, "content_type": m.content_type} for m in sms.media],
+            status_at=now if status else None,
+        )
+    )
 
 
 def _note(row: Any) -> Note:
@@ -585,6 +611,8 @@ class SqlStore:
         )
         if contact.mail is not None and thread_id is not None:
             await self._insert_mail(conn, message.message_id, thread_id, contact.mail)
+        if contact.sms is not None:
+            await insert_sms(conn, message.message_id, contact.sms, Direction.INBOUND, now=now)
         return InboundRecorded(interaction, message, created)
 
     # ------------------------------------------------------------------ email

@@ -270,3 +270,34 @@ email_outbox = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("sent_at", UtcDateTime, nullable=True),
 )
+
+# ---------------------------------------------------------------------- SMS channel
+# One row per text message, beside its ``messages`` row: Twilio's id (unique, so a retried
+# webhook is stored once), both numbers, and for replies the delivery status as Twilio
+# reports it. An SMS conversation's thread key is "sms:<hub number>:<customer number>".
+sms_messages = Table(
+    "sms_messages",
+    metadata,
+    Column("message_id", Integer, ForeignKey("messages.message_id"), primary_key=True),
+    Column("message_sid", String(64), nullable=True, unique=True),  # None until accepted
+    Column("direction", String(3), nullable=False),
+    Column("hub_number", String(20), nullable=False),
+    Column("customer_number", String(20), nullable=False),
+    Column("status", String(20), nullable=True),  # queued, sent, delivered, failed ...
+    Column("error_code", String(10), nullable=True),
+    Column("error_message", Text, nullable=True),
+    Column("keyword", String(10), nullable=True),  # stop, start, help
+    Column("media", JSON, nullable=False, server_default="[]"),  # [{url, content_type}]
+    Column("status_at", UtcDateTime, nullable=True),
+)
+
+# Customers who texted STOP (opted_out) or START again, by their number.
+sms_opt_outs = Table(
+    "sms_opt_outs",
+    metadata,
+    Column("number", String(20), primary_key=True),
+    Column("opted_out", Boolean, nullable=False),
+    Column("keyword", String(20), nullable=False),
+    Column("hub_number", String(20), nullable=True),  # the number they texted it to
+    Column("changed_at", UtcDateTime, nullable=False),
+)
