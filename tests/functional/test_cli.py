@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
+import smtplib
 import subprocess
 import sys
 import time
 import urllib.request
+from email.message import EmailMessage
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from tests.functional.conftest import connect, free_port
@@ -142,3 +146,56 @@ def test_cli_user_add_and_migrate(tmp_path: Path) -> None:
     assert again.returncode != 0 and "already exists" in again.stderr
     weak = add_user(env, "x@example.com", "short")
     assert weak.returncode != 0 and "at least" in weak.stderr
+
+
+def _read_until(proc: subprocess.Popen[str], marker: str, timeout: float = 30) -> str:
+    """The process's output up to the line holding ``marker`` (read in a thread)."""
+    assert proc.stdout is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line and proc.poll() is not None:
+            break
+        seen.append(line)
+        if marker in line:
+            return "".join(seen)
+    raise AssertionError(f"no {marker!r} in the output:\n{''.join(seen)}")
+
+
+async def test_cli_demo_prints_working_accounts_and_takes_mail(tmp_path: Path) -> None:
+    # README line 1: `contact-hub demo` starts with demo accounts whose printed passwords work.
+    port, smtp_port = free_port(), free_port()
+    env = hub_env(tmp_path, HUB_EMAIL__SMTP_PORT=str(smtp_port))
+    with subprocess.Popen(
+        cli("demo", "--port", str(port)),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as proc:
+        try:
+            out = await asyncio.to_thread(_read_until, proc, "Stop with Ctrl+C")
+            base = f"http://127.0.0.1:{port}"
+            assert f"agent console      {base}/console" in out
+            assert f"mail support@example.com at SMTP 127.0.0.1:{smtp_port}" in out
+            accounts = dict(
+                (m.group(1), m.group(2))
+                for m in re.finditer(r"(\S+@example\.com)\s+(\S+)\s*$", out, re.M)
+            )
+            assert {"admin@example.com", "alice@example.com"} <= set(accounts), out
+            async with aiohttp.ClientSession() as http:
+                good = {"email": "alice@example.com", "password": accounts["alice@example.com"]}
+                async with http.post(f"{base}/api/v1/session", json=good) as resp:
+                    assert resp.status == 200, await resp.text()
+                bad = {**good, "password": "not-the-printed-one"}
+                async with http.post(f"{base}/api/v1/session", json=bad) as resp:
+                    assert resp.status == 401
+            msg = EmailMessage()
+            msg["From"], msg["To"], msg["Subject"] = "dan@example.net", "support@example.com", "Hi"
+            msg.set_content("Hello from the demo test")
+            with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as smtp:
+                assert smtp.send_message(msg) == {}
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=10)

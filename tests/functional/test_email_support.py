@@ -45,6 +45,7 @@ def email_settings(
     max_bytes: int = 200_000,
     max_attempts: int = 50,
     db: str = "hub.db",
+    env: dict[str, str] | None = None,
 ) -> Settings:
     config = tmp_path / "config.yaml"
     config.write_text(
@@ -57,6 +58,7 @@ def email_settings(
         "HUB_EMAIL__SMTP_PORT": str(free_port()),
         "HUB_EMAIL__RELAY_PORT": str(relay_port),
     }
+    environ.update(env or {})
     return load_settings(config, environ)
 
 

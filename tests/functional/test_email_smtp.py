@@ -1,0 +1,65 @@
+"""The inbound SMTP server as a sending mail server sees it: STARTTLS, connection limit, retries."""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+import ssl
+from pathlib import Path
+
+import trustme
+
+from hub.config import Settings
+from tests.functional.test_email_inbound import email_interactions
+from tests.functional.test_email_support import email_settings, mail, serve, sink_server
+
+
+def tls_settings(tmp_path: Path, ca: trustme.CA, relay_port: int) -> Settings:
+    """The hub with a certificate for 127.0.0.1 issued by a throwaway CA."""
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    cert_path, key_path = tmp_path / "smtp.crt", tmp_path / "smtp.key"
+    cert.private_key_and_cert_chain_pem.write_to_path(str(cert_path))
+    cert.private_key_pem.write_to_path(str(key_path))
+    return email_settings(
+        tmp_path,
+        relay_port=relay_port,
+        env={"HUB_EMAIL__TLS_CERT": str(cert_path), "HUB_EMAIL__TLS_KEY": str(key_path)},
+    )
+
+
+def _send_over_tls(port: int, context: ssl.SSLContext, body: str) -> tuple[str, str]:
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+        client.ehlo()
+        assert client.has_extn("starttls")
+        code, _ = client.starttls(context=context)
+        assert code == 220
+        cipher = client.sock.cipher()  # type: ignore[union-attr]
+        client.ehlo()  # RFC 3207: the client starts afresh after the handshake
+        assert not client.has_extn("starttls")  # and is not offered it twice
+        client.send_message(mail(body=body), "carol@example.org", ["support@example.com"])
+        return cipher[1], client.sock.version()  # type: ignore[union-attr,return-value]
+
+
+def _send_plain(port: int, body: str) -> None:
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+        client.send_message(mail(body=body), "carol@example.org", ["support@example.com"])
+
+
+async def test_email_starttls_delivers_and_plain_delivery_still_accepted(tmp_path: Path) -> None:
+    ca = trustme.CA()
+    async with sink_server() as sink:
+        settings = tls_settings(tmp_path, ca, sink.port)
+        async with serve(settings) as running:
+            context = ssl.create_default_context()
+            ca.configure_trust(context)
+            port = settings.email.smtp_port
+            protocol, version = await asyncio.to_thread(_send_over_tls, port, context, "secret")
+            assert version in ("TLSv1.2", "TLSv1.3"), (protocol, version)
+            [first] = await email_interactions(running)
+            messages = await running.hub.store.messages(first["conversation_id"])
+            assert [m.body.strip() for m in messages] == ["secret"]
+            # A public MX must not insist on TLS (RFC 3207, section 4): a sender without it
+            # still delivers.
+            await asyncio.to_thread(_send_plain, port, "in the clear")
+            found = await email_interactions(running)
+            assert len(found) == 2 and {f["customer_id"] for f in found} == {first["customer_id"]}
