@@ -5,6 +5,13 @@ import { io } from "/static/vendor/socket.io.esm.min.js";
 import { playChime, unlockAudio } from "/console/static/chime.js";
 import { $, el, formatDuration, pad2, parseTime, showConnection } from "/console/static/common.js";
 import { EmailView } from "/console/static/email.js";
+import {
+  SmsComposer,
+  decorate as decorateSms,
+  detailsFor as smsDetailsFor,
+  numberAsName as smsNumberAsName,
+  remember as rememberSms,
+} from "/console/static/sms.js";
 
 // ---------------------------------------------------------------------------
 // Small helpers
@@ -112,6 +119,8 @@ const ui = {
   composer: $("composer"),
   composerError: $("composer-error"),
   send: $("send"),
+  smsOptOut: $("sms-opt-out"),
+  smsCounter: $("sms-counter"),
   customerStatus: $("customer-status"),
   customerDetails: $("customer-details"),
   customerName: $("customer-name"),
@@ -162,6 +171,8 @@ const baseTitle = document.title;
 
 // The email view (subject, HTML, attachments, reply form) replaces the chat box for emails.
 const emailView = new EmailView({ onAuthLost: () => goToLogin(), toast: (m, k) => toast(m, k) });
+// SMS: delivery status per reply, media links, the opt-out notice and the 1,600-character counter.
+const smsComposer = new SmsComposer({ optOut: ui.smsOptOut, counter: ui.smsCounter, composer: ui.composer, send: ui.send });
 
 // ---------------------------------------------------------------------------
 // Toasts
@@ -244,6 +255,8 @@ socket.on("assigned", (item) => { if (item) onAssigned(item, false); });
 socket.on("message", (data) => onMessage(data || {}));
 socket.on("typing", (data) => onCustomerTyping(data || {}));
 socket.on("interaction_updated", (data) => onInteractionUpdated(data || {}));
+socket.on("message_details", (data) => onMessageDetails(data || {}));
+socket.on("opt_out", (data) => onOptOut(data || {}));
 
 // ---------------------------------------------------------------------------
 // Agent header: name, state, load
@@ -659,6 +672,7 @@ function upsertWork(item, { countUnread }) {
     }
   }
   if (!Array.isArray(entry.item.messages)) entry.item.messages = [];
+  smsNumberAsName(entry.item);
   renderWorkItem(id);
   return entry;
 }
@@ -786,6 +800,8 @@ function messageElement(message) {
   meta.append(el("span", "message-author", message.author_name || fallbackAuthor));
   meta.append(timeElement(message.created_at, formatClock(message.created_at), "message-time"));
   li.append(meta, el("div", "message-body", message.body ?? ""));
+  const entry = store.selectedId !== null ? store.work.get(store.selectedId) : null;
+  if (entry && entry.item.channel === "sms") decorateSms(li, message, smsDetailsFor(entry.item, message.message_id));
   return li;
 }
 
@@ -818,6 +834,7 @@ function renderThread() {
     if (store.transfer.interactionId !== null) closeTransferPanel({ restoreFocus: false });
     ui.endWrapUp.hidden = true;
     ui.wrapUpStatus.hidden = true;
+    smsComposer.render(null);
     updateNoteForm();
     return;
   }
@@ -850,6 +867,11 @@ function renderThreadState() {
   ui.composer.placeholder = wrapUp
     ? "This conversation is closed (wrap-up)."
     : "Type a reply… (Enter to send, Shift+Enter for a new line)";
+  if (smsComposer.render(entry.item) && !wrapUp) {
+    ui.composer.disabled = true;
+    ui.send.disabled = true;
+    ui.composer.placeholder = "The customer opted out of text messages (STOP).";
+  }
   ui.closeConversation.hidden = wrapUp;
   ui.closeConversation.disabled = wrapUp;
   const assigned = entry.item.state === "assigned";
@@ -904,6 +926,31 @@ function onMessage(data) {
     setCustomerTyping(id, false);
     if (id !== store.selectedId || document.hidden) playChime();
   }
+}
+
+// SMS delivery status and opt-outs ------------------------------------------------
+
+function onMessageDetails(data) {
+  const entry = store.work.get(data.interaction_id);
+  if (!entry || data.message_id == null || !data.sms) return;
+  const details = rememberSms(entry.item, data.message_id, data.sms);
+  if (data.interaction_id !== store.selectedId) return;
+  const li = ui.messages.querySelector(`li[data-message-id="${Number(data.message_id)}"]`);
+  const message = (entry.item.messages || []).find((m) => m.message_id === data.message_id);
+  if (li && message) decorateSms(li, message, details);
+}
+
+function onOptOut(data) {
+  const entry = store.work.get(data.interaction_id);
+  if (!entry) return;
+  entry.item.sms = { ...(entry.item.sms || {}), opted_out: Boolean(data.opted_out) };
+  if (data.interaction_id === store.selectedId) renderThreadState();
+  toast(
+    data.opted_out
+      ? `${data.address || "The customer"} opted out of text messages (STOP).`
+      : `${data.address || "The customer"} opted back in to text messages.`,
+    data.opted_out ? "error" : "info",
+  );
 }
 
 // Customer typing ---------------------------------------------------------------
@@ -974,6 +1021,7 @@ function hideComposerError() {
 ui.composer.addEventListener("input", () => {
   if (store.selectedId === null) return;
   store.drafts.set(store.selectedId, ui.composer.value);
+  smsComposer.count();
   if (ui.composer.value.length > 0) startOwnTyping();
   else stopOwnTyping(true);
 });
