@@ -7,6 +7,7 @@ import smtplib
 import ssl
 from pathlib import Path
 
+import pytest
 import trustme
 
 from hub.config import Settings
@@ -63,3 +64,43 @@ async def test_email_starttls_delivers_and_plain_delivery_still_accepted(tmp_pat
             await asyncio.to_thread(_send_plain, port, "in the clear")
             found = await email_interactions(running)
             assert len(found) == 2 and {f["customer_id"] for f in found} == {first["customer_id"]}
+
+
+def _connect(port: int) -> smtplib.SMTP:
+    client = smtplib.SMTP("127.0.0.1", port, timeout=10)
+    assert client.noop()[0] == 250  # being served, not just accepted by the kernel
+    return client
+
+
+def _deliver_and_quit(client: smtplib.SMTP, body: str) -> None:
+    client.send_message(mail(body=body), "carol@example.org", ["support@example.com"])
+    client.quit()
+
+
+async def test_email_connection_limit_421_then_a_freed_slot_is_used(tmp_path: Path) -> None:
+    async with sink_server() as sink:
+        settings = email_settings(
+            tmp_path, relay_port=sink.port, env={"HUB_EMAIL__MAX_CONNECTIONS": "2"}
+        )
+        port = settings.email.smtp_port
+        async with serve(settings) as running:
+            held = [await asyncio.to_thread(_connect, port) for _ in range(2)]
+            with pytest.raises(smtplib.SMTPConnectError) as refused:
+                await asyncio.to_thread(_connect, port)
+            assert refused.value.smtp_code == 421
+            await asyncio.to_thread(held.pop().quit)
+
+            async def next_slot() -> smtplib.SMTP:
+                # the slot is free once the server has seen the client go
+                async with asyncio.timeout(5):
+                    while True:
+                        try:
+                            return await asyncio.to_thread(_connect, port)
+                        except smtplib.SMTPConnectError:
+                            await asyncio.sleep(0.05)
+
+            late = await next_slot()
+            await asyncio.to_thread(_deliver_and_quit, late, "took a freed slot")
+            assert len(await email_interactions(running)) == 1
+            for client in held:
+                await asyncio.to_thread(client.quit)
