@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from hub.events import AgentSnapshot, AgentStateReported, QueueSnapshot, RoutingSnapshotTaken
-from hub.model import Channel, Customer, Interaction, Message, Note, User
+from hub.model import Channel, Customer, IdentityKind, Interaction, Message, Note, User
 from hub.ports import CustomerRecord, InteractionRecord
 
 
@@ -61,7 +61,10 @@ def note_json(n: Note) -> dict[str, Any]:
 
 
 def customer_brief(c: Customer) -> dict[str, Any]:
-    return {"customer_id": c.customer_id, "name": c.name, "tier": c.tier}
+    """What an offer or work item says of the customer: ``contact`` (their first phone number
+    or address) names someone who gave no name."""
+    contact = next((i.value for i in c.identities if i.kind is not IdentityKind.WEBCHAT), None)
+    return {"customer_id": c.customer_id, "name": c.name, "tier": c.tier, "contact": contact}
 
 
 def interaction_json(i: Interaction) -> dict[str, Any]:

@@ -46,7 +46,7 @@ function channelBadge(channel) {
 }
 
 function customerName(customer) {
-  return (customer && customer.name) || "Anonymous visitor";
+  return (customer && (customer.name || customer.contact)) || "Anonymous visitor";
 }
 
 function isTextField(target) {

@@ -504,11 +504,21 @@ class SqlStore:
         return CustomerRecord(customer, tuple(_note(n) for n in note_rows), tuple(records))
 
     async def customer_summary(self, customer_id: int) -> Customer:
+        """Name, tier and the phone numbers and addresses agents may know them by."""
         async with self._tx() as conn:
             row = await _row(conn, t.customers.c.customer_id, customer_id)
-        if row is None:
-            raise NotFound(f"no customer {customer_id}")
-        return Customer(row.customer_id, row.name, row.tier, row.created_at)
+            if row is None:
+                raise NotFound(f"no customer {customer_id}")
+            ident_rows = (
+                await conn.execute(
+                    select(t.identities)
+                    .where(t.identities.c.customer_id == customer_id)
+                    .where(t.identities.c.kind != IdentityKind.WEBCHAT.value)
+                    .order_by(t.identities.c.identity_id)
+                )
+            ).all()
+        identities = tuple(Identity(IdentityKind(r.kind), r.value) for r in ident_rows)
+        return Customer(row.customer_id, row.name, row.tier, row.created_at, identities)
 
     # ------------------------------------------------------------------ inbound
     async def record_inbound(

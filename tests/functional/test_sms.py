@@ -62,6 +62,7 @@ async def test_sms_in_routed_reply_out_and_delivery_shown(
     assert offer["channel"] == "sms"
     assert offer["queue"] == "texts"
     assert offer["preview"] == "Where is my order?"
+    assert offer["customer"]["contact"] == "+14155550123"  # who it is, without a name
     interaction = await scene.running.hub.store.interaction(offer["interaction_id"])
     assert interaction.attributes["address"] == HUB_NUMBER  # what routing rules see
 
