@@ -39,11 +39,13 @@ class ThreadState:
 @dataclass(frozen=True, slots=True)
 class MailRecorded:
     """Where an inbound email went: the stored message, and the interaction it is part of
-    (``recorded`` is None for an auto-reply or a bounce, which is kept but never routed)."""
+    (``recorded`` is None for an auto-reply or a bounce, which is kept but never routed, and
+    for a ``duplicate``: a delivery retried after our 250 was lost, stored the first time)."""
 
     message: Message
     thread_id: int | None
     recorded: InboundRecorded | None
+    duplicate: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,9 +112,26 @@ class Inbound:
         bounce_reason: str = "",
     ) -> MailRecorded:
         """An email: find its thread, then store it and route it like any contact (or, for
-        an auto-reply or a bounce, store it on its thread without routing it)."""
+        an auto-reply or a bounce, store it on its thread without routing it).
+
+        A sending server that lost our 250 sends the mail again: the same Message-ID from
+        the same sender address with the same subject and text is that retry, and is not
+        stored twice. Anything else that reuses an id (another sender, other content) is a
+        mail of its own.
+        """
         assert self._mail is not None and contact.mail is not None
         mail = contact.mail
+        earlier = await self._mail.received_mail(
+            mail.header_message_id, mail.from_address, subject=mail.subject, body=contact.body
+        )
+        if earlier is not None:
+            log.info(
+                "interaction_id=%s email %s delivered again (a retry); kept once as message %s",
+                earlier.interaction_id,
+                mail.header_message_id,
+                earlier.message_id,
+            )
+            return MailRecorded(earlier, None, None, duplicate=True)
         automated = mail.automated is not None
         sender = await self._mail.customer_by_identity(contact.identity)
         matches = await self._mail.thread_matches(refs + bounced, tokens)

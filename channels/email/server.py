@@ -98,6 +98,8 @@ class MailHandler:
         except Exception:
             log.exception("inbound mail deferred: could not be stored (451)")
             return "451 4.3.0 Temporary failure storing the message; try again later"
+        if recorded.duplicate:
+            return "250 2.0.0 OK: message already accepted"
         interaction = recorded.recorded.interaction if recorded.recorded else None
         log.info(
             "inbound mail %s stored (interaction_id=%s)",

@@ -708,6 +708,27 @@ class SqlStore:
         async with self._tx() as conn:
             return await self._customer_by_identity(conn, identity.kind, identity.value)
 
+    async def received_mail(
+        self, header_message_id: str, from_address: str, *, subject: str, body: str
+    ) -> Message | None:
+        """The inbound email already stored with this Message-ID, sender, subject and text."""
+        e = t.email_messages
+        async with self._tx() as conn:
+            row = (
+                await conn.execute(
+                    select(t.messages)
+                    .join(e, e.c.message_id == t.messages.c.message_id)
+                    .where(e.c.header_message_id == header_message_id[:998])
+                    .where(e.c.direction == Direction.INBOUND.value)
+                    .where(e.c.from_address == from_address[:320])
+                    .where(e.c.subject == subject)
+                    .where(t.messages.c.body == body)
+                    .order_by(t.messages.c.message_id)
+                    .limit(1)
+                )
+            ).first()
+        return None if row is None else _message(row)
+
     async def thread_matches(
         self, message_ids: tuple[str, ...], thread_ids: tuple[int, ...]
     ) -> list[ThreadMatch]:

@@ -12,7 +12,7 @@ import trustme
 
 from hub.config import Settings
 from tests.functional.test_email_inbound import email_interactions
-from tests.functional.test_email_support import email_settings, mail, serve, sink_server
+from tests.functional.test_email_support import email_settings, mail, send, serve, sink_server
 
 
 def tls_settings(tmp_path: Path, ca: trustme.CA, relay_port: int) -> Settings:
@@ -104,3 +104,32 @@ async def test_email_connection_limit_421_then_a_freed_slot_is_used(tmp_path: Pa
             assert len(await email_interactions(running)) == 1
             for client in held:
                 await asyncio.to_thread(client.quit)
+
+
+async def test_email_retry_after_lost_250_is_stored_once_other_senders_never_dropped(
+    tmp_path: Path,
+) -> None:
+    async with sink_server() as sink:
+        settings = email_settings(tmp_path, relay_port=sink.port)
+        async with serve(settings) as running:
+            original = mail(message_id="once@example.org", body="where is my parcel?")
+            await send(settings, original)
+            # The sender never saw our 250 (a timeout, a dropped link) and sends it again:
+            # 250 again (no exception from smtplib), and nothing new is stored or routed.
+            assert await send(settings, original) == {}
+            [first] = await email_interactions(running)
+            store = running.hub.store
+            assert [m.body.strip() for m in await store.messages(first["conversation_id"])] == [
+                "where is my parcel?"
+            ]
+            # The same id from another customer is their mail, never a duplicate of Carol's.
+            await send(
+                settings,
+                mail(sender="Dave <dave@example.net>", message_id="once@example.org"),
+                from_addr="dave@example.net",
+            )
+            # Nor is a different mail from Carol that reuses the id (a broken client).
+            await send(settings, mail(message_id="once@example.org", body="another question"))
+            found = await email_interactions(running)
+            assert len(found) == 3
+            assert len({f["customer_id"] for f in found}) == 2
