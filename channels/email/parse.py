@@ -10,6 +10,8 @@ Theory of operation
   has removed scripts, handlers and anything else active; it is never trusted otherwise.
 - Every header value we keep is decoded (RFC 2047, any charset Python knows) and flattened to
   one line, so a CR or LF smuggled into a header can never reach a header we write.
+- No text we keep holds NUL: mail must not carry it (RFC 5322) and PostgreSQL text cannot
+  store it, so it is removed from bodies (with a warning) and from headers (as above).
 - Threading keys are the ``Message-ID``, ``In-Reply-To`` and ``References`` ids (without
   angle brackets), plus our conversation token: ``mailbox+c<thread>@domain`` in a recipient
   address, or ``[#<thread>]`` in the subject.
@@ -264,6 +266,14 @@ def _addresses(msg: Message, name: str, warnings: list[str]) -> list[tuple[str, 
 
 
 def _text_of(part: Message, warnings: list[str]) -> str:
+    text = _decoded_text(part, warnings)
+    if "\x00" in text:
+        warnings.append(f"NUL characters were removed from a {part.get_content_type()} part")
+        text = text.replace("\x00", "")
+    return text
+
+
+def _decoded_text(part: Message, warnings: list[str]) -> str:
     try:
         content = part.get_content()  # type: ignore[attr-defined]
         if isinstance(content, str):

@@ -18,6 +18,7 @@ from aiohttp import web
 from hub.app import Hub, build, utc_now
 from hub.config import Settings, load_settings
 from hub.model import Role
+from tests.functional.postgres import postgres_database
 
 PASSWORD = "correct horse battery"
 
@@ -96,6 +97,16 @@ async def serve(settings: Settings) -> AsyncIterator[Running]:
         yield Running(hub, f"http://127.0.0.1:{settings.http.port}", runner)
     finally:
         await runner.cleanup()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A database for a hub: a SQLite file, then a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
+        return
+    async with postgres_database() as url:
+        yield url
 
 
 @pytest.fixture

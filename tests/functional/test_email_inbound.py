@@ -43,9 +43,13 @@ async def email_interactions(running: Running) -> list[dict]:
     ]
 
 
-async def test_email_new_mail_creates_customer_and_offers_interaction(tmp_path: Path) -> None:
+async def test_email_new_mail_creates_customer_and_offers_interaction(
+    tmp_path: Path, database_url: str
+) -> None:
     async with sink_server() as sink:
-        settings = email_settings(tmp_path, relay_port=sink.port)
+        settings = email_settings(
+            tmp_path, relay_port=sink.port, env={"HUB_DATABASE__URL": database_url}
+        )
         async with serve(settings) as running:
             alice, _ = await agent(running)
             await send(settings, mail(message_id="first@example.org"))
@@ -59,10 +63,12 @@ async def test_email_new_mail_creates_customer_and_offers_interaction(tmp_path: 
 
 
 async def test_email_threading_by_reply_id_references_token_never_subject(
-    tmp_path: Path,
+    tmp_path: Path, database_url: str
 ) -> None:
     async with sink_server() as sink:
-        settings = email_settings(tmp_path, relay_port=sink.port)
+        settings = email_settings(
+            tmp_path, relay_port=sink.port, env={"HUB_DATABASE__URL": database_url}
+        )
         async with serve(settings) as running:
             alice, token = await agent(running)
             await send(settings, mail(message_id="m1@example.org"))

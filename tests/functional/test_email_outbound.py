@@ -77,9 +77,13 @@ async def test_email_reply_reaches_relay_threaded_with_attachment(tmp_path: Path
             await alice.close()  # type: ignore[attr-defined]
 
 
-async def test_email_relay_down_retries_and_restart_sends_once(tmp_path: Path) -> None:
+async def test_email_relay_down_retries_and_restart_sends_once(
+    tmp_path: Path, database_url: str
+) -> None:
     relay_port = free_port()  # nothing listens yet: the relay is down
-    settings = email_settings(tmp_path, relay_port=relay_port)
+    settings = email_settings(
+        tmp_path, relay_port=relay_port, env={"HUB_DATABASE__URL": database_url}
+    )
     async with serve(settings) as running:
         alice, token, offer = await answered_interaction(running, settings)
         iid = offer["interaction_id"]

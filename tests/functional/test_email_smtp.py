@@ -107,10 +107,12 @@ async def test_email_connection_limit_421_then_a_freed_slot_is_used(tmp_path: Pa
 
 
 async def test_email_retry_after_lost_250_is_stored_once_other_senders_never_dropped(
-    tmp_path: Path,
+    tmp_path: Path, database_url: str
 ) -> None:
     async with sink_server() as sink:
-        settings = email_settings(tmp_path, relay_port=sink.port)
+        settings = email_settings(
+            tmp_path, relay_port=sink.port, env={"HUB_DATABASE__URL": database_url}
+        )
         async with serve(settings) as running:
             original = mail(message_id="once@example.org", body="where is my parcel?")
             await send(settings, original)
@@ -133,3 +135,23 @@ async def test_email_retry_after_lost_250_is_stored_once_other_senders_never_dro
             found = await email_interactions(running)
             assert len(found) == 3
             assert len({f["customer_id"] for f in found}) == 2
+
+
+async def test_email_nul_in_a_body_is_stored_not_deferred_for_ever(
+    tmp_path: Path, database_url: str
+) -> None:
+    # PostgreSQL text cannot hold NUL: before the parser dropped it, such a mail got 451 on
+    # every retry there (and was stored on SQLite).
+    async with sink_server() as sink:
+        settings = email_settings(
+            tmp_path, relay_port=sink.port, env={"HUB_DATABASE__URL": database_url}
+        )
+        async with serve(settings) as running:
+            raw = (
+                b"From: Carol <carol@example.org>\r\nTo: support@example.com\r\n"
+                b"Subject: nul\r\nMessage-ID: <nul@example.org>\r\n\r\nbody \x00with nul\r\n"
+            )
+            assert await send(settings, raw) == {}
+            [found] = await email_interactions(running)
+            [message] = await running.hub.store.messages(found["conversation_id"])
+            assert message.body == "body with nul"

@@ -1,21 +1,17 @@
 """The SQL store on the databases users run: SQLite (embedded) and PostgreSQL (scale-out).
 
-PostgreSQL is read from HUB_TEST_DATABASE_URL (default: postgres on 127.0.0.1:5432); each test
+PostgreSQL is read from HUB_TEST_DATABASE_URL (see tests/functional/postgres.py); each test
 gets a fresh database that is dropped afterwards. Unreachable: skipped locally, failed in CI.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from hub.errors import IllegalTransition
 from hub.lifecycle import Action
@@ -23,35 +19,18 @@ from hub.model import Channel, Identity, IdentityKind, InteractionState, Role
 from hub.ports import InboundContact
 from hub.storage.migrate import upgrade
 from hub.storage.sql import SqlStore, make_engine
-from tests.conftest import need
+from tests.functional.postgres import postgres_database
 
-PG_URL = os.environ.get(
-    "HUB_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-)
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
 async def _postgres_store() -> AsyncIterator[SqlStore]:
-    admin_url = make_url(PG_URL)
-    admin = make_engine(admin_url.render_as_string(hide_password=False))
-    name = f"hub_test_{secrets.token_hex(6)}"
-    try:
-        async with admin.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # connection refused, authentication, driver missing
-        await admin.dispose()
-        need(False, f"PostgreSQL unreachable at {admin_url.host}:{admin_url.port}: {exc}")
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
-    store = SqlStore(make_engine(url))
-    try:
-        yield store
-    finally:
-        await store.close()
-        async with admin.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+    async with postgres_database() as url:
+        store = SqlStore(make_engine(url))
+        try:
+            yield store
+        finally:
+            await store.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -151,6 +151,22 @@ def test_email_parse_header_injection_never_reaches_our_headers() -> None:
     assert len(reparsed.get_all("To")) == 1
 
 
+def test_email_parse_removes_nul_from_text_and_html_with_a_warning() -> None:
+    # NUL is not allowed in mail (RFC 5322) and PostgreSQL text cannot hold it: a message
+    # carrying one would be refused with 451 for ever instead of stored.
+    raw = (
+        b"From: carol@example.org\r\nTo: support@example.com\r\nSubject: a\x00b\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=zz\r\n\r\n"
+        b"--zz\r\nContent-Type: text/plain\r\n\r\nbody \x00with nul\r\n"
+        b"--zz\r\nContent-Type: text/html\r\n\r\n<p>html \x00with nul</p>\r\n--zz--\r\n"
+    )
+    m = parse(raw)
+    assert m.text == "body with nul" and m.subject == "a b"
+    assert m.html is not None and "html with nul" in m.html and "\x00" not in m.html
+    assert any("NUL" in w for w in m.warnings)
+    assert m.raw == raw  # the original stays for audit
+
+
 def test_email_parse_malformed_message_is_kept_with_warnings() -> None:
     raw = b"From: \xff\xfe broken\r\nContent-Type: multipart/mixed; boundary=zz\r\n\r\n"
     raw += b"--zz\r\nno end"
@@ -228,6 +244,7 @@ def test_email_choose_thread(
                 b"\xff\xfe",
                 b"Message-ID: ",
                 b"In-Reply-To: ",
+                b"\x00",
             ]
         )
         | st.binary(max_size=40),
@@ -240,3 +257,5 @@ def test_email_parse_never_raises_and_keeps_the_raw_bytes(chunks: list[bytes]) -
     assert m.raw == raw
     assert m.message_id
     assert "\n" not in m.subject and "\r" not in m.subject
+    stored = (m.subject, m.text, m.html or "", m.from_name, m.bounce_reason)
+    assert not any("\x00" in s for s in (*stored, *(a.filename for a in m.attachments)))
