@@ -70,8 +70,11 @@ class Sink:
     received: list[tuple[str, list[str], EmailMessage]] = field(default_factory=list)
     codes: list[str] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    need_auth: bool = False
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.need_auth and not session.authenticated:
+            return "530 5.7.0 Authentication required"
         if self.codes:
             return self.codes.pop(0)
         msg = BytesParser(policy=policy.default).parsebytes(envelope.content)
@@ -87,11 +90,16 @@ class Sink:
 
 
 @contextlib.asynccontextmanager
-async def sink_server(port: int | None = None) -> AsyncIterator[Sink]:
-    sink = Sink(port or free_port())
+async def sink_server(port: int | None = None, *, authenticator: Any = None) -> AsyncIterator[Sink]:
+    """A relay on loopback; with an ``authenticator`` it takes mail only after AUTH (offered
+    without TLS, as this is loopback; aiosmtpd's own ``auth_required`` would warn about that)."""
+    sink = Sink(port or free_port(), need_auth=authenticator is not None)
     loop = asyncio.get_running_loop()
+    auth: dict[str, Any] = {}
+    if authenticator is not None:
+        auth = {"authenticator": authenticator, "auth_require_tls": False}
     server = await loop.create_server(
-        lambda: SMTP(sink, hostname="relay.test", loop=loop), "127.0.0.1", sink.port
+        lambda: SMTP(sink, hostname="relay.test", loop=loop, **auth), "127.0.0.1", sink.port
     )
     try:
         yield sink
