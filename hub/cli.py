@@ -9,7 +9,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from aiohttp import web
@@ -238,11 +238,39 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+# Loggers quieter than HUB_LOG_LEVEL unless HUB_LOG_LEVELS names them: aiosmtpd's mail.log
+# writes a line per SMTP connection and command at INFO.
+QUIET_LOGGERS = {"mail.log": "WARNING"}
+
+
+def configure_logging(environ: Mapping[str, str]) -> None:
+    """Logging from the environment: ``HUB_LOG_LEVEL`` for the root (INFO), and
+    ``HUB_LOG_LEVELS`` ("mail.log=INFO,channels.email=DEBUG") per logger."""
     logging.basicConfig(
-        level=os.environ.get("HUB_LOG_LEVEL", "INFO").upper(),
+        level=environ.get("HUB_LOG_LEVEL", "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    levels = dict(QUIET_LOGGERS)
+    known = logging.getLevelNamesMapping()
+    for item in environ.get("HUB_LOG_LEVELS", "").split(","):
+        name, _, level = (part.strip() for part in item.partition("="))
+        if not item.strip():
+            continue
+        if not name or level.upper() not in known:
+            raise ConfigError(
+                f"HUB_LOG_LEVELS: {item.strip()!r} is not logger=LEVEL (e.g. mail.log=INFO)"
+            )
+        levels[name] = level.upper()
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        configure_logging(os.environ)
+    except ConfigError as exc:
+        print(f"contact-hub: {exc}", file=sys.stderr)
+        return 2
     args = parser().parse_args(argv)
     try:
         return int(args.func(args))
