@@ -244,6 +244,7 @@ def build(settings: Settings, *, clock: Clock = utc_now, config_path: str | None
     mail = settings.email
     outbox = OutboxSender(
         store=store,
+        bus=bus,
         clock=clock,
         relay=Relay(
             host=mail.relay_host,

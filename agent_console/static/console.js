@@ -931,6 +931,10 @@ function onMessage(data) {
 // SMS delivery status and opt-outs ------------------------------------------------
 
 function onMessageDetails(data) {
+  if (data.email) {
+    emailView.applyStatus(data.interaction_id, data.message_id, data.email);
+    return;
+  }
   const entry = store.work.get(data.interaction_id);
   if (!entry || data.message_id == null || !data.sms) return;
   const details = rememberSms(entry.item, data.message_id, data.sms);

@@ -1,11 +1,13 @@
 // The email view of the agent console: the thread (subject, from, sanitised HTML in a
 // sandboxed frame, attachments, quoted history, delivery status) and the reply form.
+// A reply's delivery status arrives live ("message_details" events on /agent); the thread is
+// fetched when shown, when a message is added and after a reconnect, never on a timer.
 // Customer text is only ever set with textContent; HTML (already sanitised by the server)
 // goes into an <iframe sandbox> with no scripts and an opaque origin.
 
 import { $, el, parseTime, pad2 } from "/console/static/common.js";
 
-const POLL_MS = 2000;
+const RETRY_MS = 4000; // a thread that failed to load (network) is fetched again
 
 function formatWhen(iso) {
   const t = parseTime(iso);
@@ -40,6 +42,8 @@ export class EmailView {
     this.assigned = false;
     this.seq = 0;
     this.timer = null;
+    this.data = null;
+    this.loading = false;
     this.onAuthLost = onAuthLost;
     this.toast = toast;
     this.form.addEventListener("submit", (event) => {
@@ -59,6 +63,7 @@ export class EmailView {
     this.replySubject.disabled = !this.assigned;
     this.send.disabled = !this.assigned;
     if (changed) {
+      this.data = null;
       this.list.replaceChildren(el("li", "empty-hint", "Loading the email thread…"));
       this.subject.textContent = "";
       this.body.value = "";
@@ -72,7 +77,24 @@ export class EmailView {
   hide() {
     this.root.hidden = true;
     this.interactionId = null;
+    this.data = null;
     clearTimeout(this.timer);
+  }
+
+  /** A reply's delivery status changed (stored before it was announced): redraw it. */
+  applyStatus(interactionId, messageId, email) {
+    if (interactionId !== this.interactionId) return;
+    const m = this.data && (this.data.messages || []).find((x) => x.message_id === messageId);
+    if (!m || this.loading) {
+      // Not shown yet, or a fetch that may predate the change is under way: fetch afresh
+      // (the newer fetch supersedes the older one).
+      this.refresh();
+      return;
+    }
+    m.status = email.status;
+    m.status_detail = email.status_detail;
+    const li = this.list.querySelector(`li[data-message-id="${Number(messageId)}"]`);
+    if (li) li.replaceWith(this.messageElement(m));
   }
 
   async refresh() {
@@ -80,14 +102,25 @@ export class EmailView {
     if (id === null) return;
     const seq = ++this.seq;
     clearTimeout(this.timer);
+    this.loading = true;
+    try {
+      await this.load(id, seq);
+    } finally {
+      if (seq === this.seq) this.loading = false;
+    }
+  }
+
+  async load(id, seq) {
     let response;
+    let data;
     try {
       response = await fetch(`/api/v1/interactions/${encodeURIComponent(id)}/email`, {
         credentials: "same-origin",
         headers: { Accept: "application/json" },
       });
+      data = response.ok ? await response.json() : null;
     } catch {
-      this.timer = setTimeout(() => this.refresh(), POLL_MS * 2);
+      if (seq === this.seq) this.timer = setTimeout(() => this.refresh(), RETRY_MS);
       return;
     }
     if (seq !== this.seq || id !== this.interactionId) return;
@@ -99,11 +132,8 @@ export class EmailView {
       this.list.replaceChildren(el("li", "form-error", `Could not load the email thread (HTTP ${response.status}).`));
       return;
     }
-    const data = await response.json();
-    if (seq !== this.seq || id !== this.interactionId) return;
+    this.data = data;
     this.render(data);
-    const pending = (data.messages || []).some((m) => m.direction === "out" && m.status === "queued");
-    if (pending) this.timer = setTimeout(() => this.refresh(), POLL_MS);
   }
 
   render(data) {

@@ -6,7 +6,9 @@ failure (4xx, connection refused, timeout) is retried with exponential backoff; 
 one (5xx) or too many attempts marks the message failed, with the reason, for the console.
 If the hub dies between the relay's "250" and the mark, the row's lease runs out and the
 same bytes (same Message-ID, so clients file them as one) go again: at least once, never
-silently lost. The relay password is never logged.
+silently lost. The relay password is never logged. Each change of a reply's delivery status
+(sent, failed, waiting for a retry) is announced once it is stored (``MessageDetailsChanged``),
+so the agent's console shows it without asking.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from datetime import timedelta
 import aiosmtplib
 
 from hub.errors import HubError
-from hub.ports import Clock, MailStore, OutboxItem
+from hub.events import MessageDetailsChanged
+from hub.model import Interaction
+from hub.ports import Clock, EventBus, MailStore, OutboxItem
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +56,7 @@ class OutboxSender:
         self,
         *,
         store: MailStore,
+        bus: EventBus,
         clock: Clock,
         relay: Relay,
         retry_initial_s: float,
@@ -59,6 +64,7 @@ class OutboxSender:
         max_attempts: int,
     ) -> None:
         self._store = store
+        self._bus = bus
         self._clock = clock
         self._relay = relay
         self._initial_s = retry_initial_s
@@ -141,19 +147,33 @@ class OutboxSender:
             reason = f"{exc.__class__.__name__}: {exc}" if str(exc) else exc.__class__.__name__
             await self._failed_or_retry(item, f"relay unreachable ({reason})", False)
         else:
-            await self._store.outbox_sent(item.outbox_id, now=self._clock())
+            interaction = await self._store.outbox_sent(item.outbox_id, now=self._clock())
             log.info("outbox %s sent (message %s)", item.outbox_id, item.message_id)
+            await self._announce(interaction, item, "sent", None)
+
+    async def _announce(
+        self, interaction: Interaction | None, item: OutboxItem, status: str, detail: str | None
+    ) -> None:
+        """Tell the console a reply's delivery status changed (already stored)."""
+        if interaction is None:
+            return
+        details = {"email": {"status": status, "status_detail": detail}}
+        await self._bus.publish(MessageDetailsChanged(interaction, item.message_id, details))
 
     async def _failed_or_retry(self, item: OutboxItem, error: str, permanent: bool) -> None:
         error = error[:500]
         if permanent or item.attempts >= self._max_attempts:
             if not permanent:
                 error = f"gave up after {item.attempts} attempts: {error}"
-            await self._store.outbox_failed(item.outbox_id, error=error, now=self._clock())
+            interaction = await self._store.outbox_failed(
+                item.outbox_id, error=error, now=self._clock()
+            )
             log.warning("outbox %s failed: %s", item.outbox_id, error)
+            await self._announce(interaction, item, "failed", error)
             return
         delay = backoff_s(item.attempts, self._initial_s, self._max_s)
-        await self._store.outbox_retry(
+        interaction = await self._store.outbox_retry(
             item.outbox_id, error=error, next_attempt_at=self._clock() + timedelta(seconds=delay)
         )
         log.info("outbox %s not sent (%s); retry in %.0f s", item.outbox_id, error, delay)
+        await self._announce(interaction, item, "queued", f"not sent yet, will retry: {error}")

@@ -1028,7 +1028,9 @@ class SqlStore:
 
     async def _outbox_update(
         self, outbox_id: int, outbox: dict[str, Any], status: str, detail: str | None
-    ) -> None:
+    ) -> Interaction | None:
+        """Move a claimed row on; the interaction of its message when the message's status
+        changed (None when the claim was lost, or a bounce already marked it failed)."""
         async with self._tx() as conn:
             message_id = (
                 await conn.execute(
@@ -1039,21 +1041,30 @@ class SqlStore:
                     .returning(t.email_outbox.c.message_id)
                 )
             ).scalar()
-            if message_id is not None:
-                await conn.execute(
-                    update(t.email_messages)
-                    .where(t.email_messages.c.message_id == message_id)
-                    .where(t.email_messages.c.status != "failed")
-                    .values(status=status, status_detail=detail)
-                )
+            if message_id is None:
+                return None
+            changed = await conn.execute(
+                update(t.email_messages)
+                .where(t.email_messages.c.message_id == message_id)
+                .where(t.email_messages.c.status != "failed")
+                .values(status=status, status_detail=detail)
+            )
+            if changed.rowcount != 1:
+                return None
+            message = await _row(conn, t.messages.c.message_id, message_id)
+            if message is None or message.interaction_id is None:
+                return None
+            return _interaction(await _interaction_row(conn, message.interaction_id))
 
-    async def outbox_sent(self, outbox_id: int, *, now: datetime) -> None:
-        await self._outbox_update(
+    async def outbox_sent(self, outbox_id: int, *, now: datetime) -> Interaction | None:
+        return await self._outbox_update(
             outbox_id, {"state": "sent", "sent_at": now, "lease_until": None}, "sent", None
         )
 
-    async def outbox_retry(self, outbox_id: int, *, error: str, next_attempt_at: datetime) -> None:
-        await self._outbox_update(
+    async def outbox_retry(
+        self, outbox_id: int, *, error: str, next_attempt_at: datetime
+    ) -> Interaction | None:
+        return await self._outbox_update(
             outbox_id,
             {
                 "state": "queued",
@@ -1065,8 +1076,10 @@ class SqlStore:
             f"not sent yet, will retry: {error}",
         )
 
-    async def outbox_failed(self, outbox_id: int, *, error: str, now: datetime) -> None:
-        await self._outbox_update(
+    async def outbox_failed(
+        self, outbox_id: int, *, error: str, now: datetime
+    ) -> Interaction | None:
+        return await self._outbox_update(
             outbox_id,
             {"state": "failed", "lease_until": None, "last_error": error},
             "failed",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,18 @@ async def test_agent_reads_email_and_replies_threaded(browser: Any, tmp_path: Pa
             context = await browser.new_context()
             page = await context.new_page()
             page.on("pageerror", lambda exc: errors.append(str(exc)))
+            thread_fetches: list[str] = []
+            page.on(
+                "request",
+                lambda r: thread_fetches.append(r.url) if r.url.endswith("/email") else None,
+            )
+            frames: list[str] = []
+            page.on(
+                "websocket",
+                lambda ws: ws.on(
+                    "framereceived", lambda f: frames.append(f if isinstance(f, str) else "")
+                ),
+            )
             await sign_in(page, running.base, "alice@example.com")
             await page.select_option("#state-select", "available")
             await expect(page.locator("#state-label")).to_contain_text("vailable")
@@ -73,7 +86,12 @@ async def test_agent_reads_email_and_replies_threaded(browser: Any, tmp_path: Pa
             subject = page.locator("#email-reply-subject")
             await expect(subject).to_have_value("Re: Broken kettle [#1]")
             await page.fill("#email-reply-body", "Sorry about that! A new kettle is on its way.")
+            sink.hold = asyncio.Event()  # the relay answers only when released
             await page.click("#email-reply-send")
+            sent = page.locator("#email-messages .email-out .email-status")
+            await expect(sent).to_have_text("queued", timeout=5000)
+            fetched = len(thread_fetches)
+            sink.hold.set()
             await sink.wait(1)
             _, rcpt, msg = sink.received[0]
             assert rcpt == ["carol@example.org"]
@@ -83,7 +101,9 @@ async def test_agent_reads_email_and_replies_threaded(browser: Any, tmp_path: Pa
             assert msg["Reply-To"].addresses[0].addr_spec == "support+c1@example.com"
             body = msg.get_body(("plain",)).get_content()
             assert body.startswith("Sorry about that! A new kettle is on its way.")
-            sent = page.locator("#email-messages .email-out .email-status")
+            # "sent" arrives over the socket: no reload, no new fetch of the thread.
             await expect(sent).to_have_text("sent", timeout=5000)
+            assert len(thread_fetches) == fetched, thread_fetches
+            assert any("message_details" in f and '"sent"' in f for f in frames)
             assert errors == []
             await context.close()

@@ -117,8 +117,23 @@ async def test_email_temporary_refusal_retried_permanent_one_marked_failed(
             assert (await reply(running, token, iid, "first"))[0] == 201
             await sink.wait(1)
             assert sink.received[0][2].get_body(("plain",)).get_content().startswith("first")
+            # The agent's console hears of each delivery status once it is stored.
+            first = await alice.next("message")  # type: ignore[attr-defined]
+            first_id = first["message"]["message_id"]
+            retrying = await alice.next("message_details")  # type: ignore[attr-defined]
+            assert retrying["message_id"] == first_id and retrying["interaction_id"] == iid
+            assert retrying["email"]["status"] == "queued"
+            assert "greylisted" in retrying["email"]["status_detail"]
+            sent = await alice.next("message_details")  # type: ignore[attr-defined]
+            assert sent["message_id"] == first_id
+            assert sent["email"] == {"status": "sent", "status_detail": None}
             sink.codes = ["550 5.1.1 mailbox unavailable"]
             assert (await reply(running, token, iid, "second"))[0] == 201
+            failed = await alice.wait_for(  # type: ignore[attr-defined]
+                "message_details", lambda d: d["message_id"] != first_id
+            )
+            assert failed["email"]["status"] == "failed"
+            assert "mailbox unavailable" in failed["email"]["status_detail"]
             for _ in range(50):
                 last = (await thread_view(running, token, iid))["messages"][-1]
                 if last["status"] == "failed":

@@ -71,8 +71,11 @@ class Sink:
     codes: list[str] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     need_auth: bool = False
+    hold: asyncio.Event | None = None  # when set, DATA is answered only once it is released
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.hold is not None:
+            await self.hold.wait()
         if self.need_auth and not session.authenticated:
             return "530 5.7.0 Authentication required"
         if self.codes:
