@@ -20,7 +20,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.errors import IllegalTransition, NotFound
-from hub.lifecycle import ACTIVE_STATES
 from hub.model import AuthorKind, Channel, Direction, Interaction, InteractionState, Message, User
 from hub.phone import sms_numbers
 from hub.ports import (
@@ -31,7 +30,7 @@ from hub.ports import (
     SmsMessageState,
 )
 from hub.storage import tables as t
-from hub.storage.sql import SqlStore, _interaction, _interaction_row, _new_id, _row, insert_sms
+from hub.storage.sql import SqlStore, _interaction, _interaction_row, _row, insert_sms
 
 log = logging.getLogger(__name__)
 
@@ -119,60 +118,17 @@ class SqlSmsStore:
     ) -> tuple[Message, Interaction | None] | None:
         """Keep a STOP/START/HELP text and change the opt-out, without routing anything.
 
-        The text joins the thread's open conversation (and its active interaction, so the
-        agent on it sees it) or else a new, closed conversation. None when Twilio's id was
-        already stored (a retried webhook).
+        The text joins the thread's latest conversation (and its active interaction, so the
+        agent on it sees it; a closed one keeps it on the customer's history) or else a new,
+        closed conversation. None when Twilio's id was already stored (a retried webhook).
         """
         sms = contact.sms
         assert sms is not None
         try:
             async with self._store._tx() as conn:
                 customer_id = await self._store._sender_customer(conn, contact, now)
-                c = t.conversations
-                conv = (
-                    await conn.execute(
-                        select(c)
-                        .where(c.c.channel == Channel.SMS.value)
-                        .where(c.c.thread_key == contact.thread_key)
-                        .where(c.c.is_open.is_(True))
-                    )
-                ).first()
-                interaction = None
-                if conv is None:
-                    result = await conn.execute(
-                        insert(c).values(
-                            customer_id=customer_id,
-                            channel=Channel.SMS.value,
-                            thread_key=contact.thread_key,
-                            is_open=False,
-                            created_at=now,
-                            closed_at=now,
-                        )
-                    )
-                    conversation_id = _new_id(result)
-                else:
-                    conversation_id = conv.conversation_id
-                    active = (
-                        await conn.execute(
-                            select(t.interactions).where(
-                                and_(
-                                    t.interactions.c.conversation_id == conversation_id,
-                                    t.interactions.c.state.in_([s.value for s in ACTIVE_STATES]),
-                                )
-                            )
-                        )
-                    ).first()
-                    interaction = None if active is None else _interaction(active)
-                message = await self._store._insert_message(
-                    conn,
-                    conversation_id=conversation_id,
-                    interaction_id=None if interaction is None else interaction.interaction_id,
-                    direction=Direction.INBOUND,
-                    author_kind=AuthorKind.CUSTOMER,
-                    author_id=None,
-                    author_name=contact.display_name or "",
-                    body=contact.body,
-                    now=now,
+                message, interaction = await self._store._keep_unrouted(
+                    conn, contact, contact.thread_key, customer_id, now
                 )
                 await insert_sms(conn, message.message_id, sms, Direction.INBOUND, now=now)
                 if opted_out is not None and sms.keyword is not None:

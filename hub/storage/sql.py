@@ -149,6 +149,20 @@ def _interaction(row: Row[Any]) -> Interaction:
     )
 
 
+async def _active_interaction_row(conn: AsyncConnection, conversation_id: int) -> Row[Any] | None:
+    """The conversation's interaction that is not over yet (at most one, by a unique index)."""
+    return (
+        await conn.execute(
+            select(t.interactions).where(
+                and_(
+                    t.interactions.c.conversation_id == conversation_id,
+                    t.interactions.c.state.in_([s.value for s in ACTIVE_STATES]),
+                )
+            )
+        )
+    ).first()
+
+
 def _message(row: Row[Any]) -> Message:
     return Message(
         message_id=row.message_id,
@@ -575,16 +589,7 @@ class SqlStore:
         else:
             conversation_id = conv_row.conversation_id
             customer_id = conv_row.customer_id
-        inter_row = (
-            await conn.execute(
-                select(t.interactions).where(
-                    and_(
-                        t.interactions.c.conversation_id == conversation_id,
-                        t.interactions.c.state.in_([s.value for s in ACTIVE_STATES]),
-                    )
-                )
-            )
-        ).first()
+        inter_row = await _active_interaction_row(conn, conversation_id)
         created = inter_row is None
         if inter_row is None:
             result = await conn.execute(
@@ -785,55 +790,62 @@ class SqlStore:
         async with self._tx() as conn:
             thread_key, thread_id = await self._thread_key(conn, contact, now)
             customer_id = await self._sender_customer(conn, contact, now)
-            conv_row = (
-                await conn.execute(
-                    select(t.conversations)
-                    .where(t.conversations.c.channel == contact.channel.value)
-                    .where(t.conversations.c.thread_key == thread_key)
-                    .order_by(
-                        t.conversations.c.is_open.desc(), t.conversations.c.conversation_id.desc()
-                    )
-                    .limit(1)
-                )
-            ).first()
-            if conv_row is None:
-                result = await conn.execute(
-                    insert(t.conversations).values(
-                        customer_id=customer_id,
-                        channel=contact.channel.value,
-                        thread_key=thread_key,
-                        is_open=False,
-                        created_at=now,
-                        closed_at=now,
-                    )
-                )
-                conversation_id = _new_id(result)
-            else:
-                conversation_id = conv_row.conversation_id
-            inter_row = (
-                await conn.execute(
-                    select(t.interactions).where(
-                        and_(
-                            t.interactions.c.conversation_id == conversation_id,
-                            t.interactions.c.state.in_([s.value for s in ACTIVE_STATES]),
-                        )
-                    )
-                )
-            ).first()
-            interaction = None if inter_row is None else _interaction(inter_row)
-            message = await self._insert_message(
-                conn,
-                conversation_id=conversation_id,
-                interaction_id=None if interaction is None else interaction.interaction_id,
-                direction=Direction.INBOUND,
-                author_kind=AuthorKind.CUSTOMER,
-                author_id=None,
-                author_name=contact.display_name or "",
-                body=contact.body,
-                now=now,
+            message, interaction = await self._keep_unrouted(
+                conn, contact, thread_key, customer_id, now
             )
             if contact.mail is not None and thread_id is not None:
                 await self._insert_mail(conn, message.message_id, thread_id, contact.mail)
+        return message, interaction
+
+    async def _keep_unrouted(
+        self,
+        conn: AsyncConnection,
+        contact: InboundContact,
+        thread_key: str,
+        customer_id: int,
+        now: datetime,
+    ) -> tuple[Message, Interaction | None]:
+        """Store an inbound message that opens no work (an auto-reply, a bounce, an SMS
+        keyword) on the thread's latest conversation and its active interaction, if any, or
+        on a new, closed conversation."""
+        conv_row = (
+            await conn.execute(
+                select(t.conversations)
+                .where(t.conversations.c.channel == contact.channel.value)
+                .where(t.conversations.c.thread_key == thread_key)
+                .order_by(
+                    t.conversations.c.is_open.desc(), t.conversations.c.conversation_id.desc()
+                )
+                .limit(1)
+            )
+        ).first()
+        if conv_row is None:
+            result = await conn.execute(
+                insert(t.conversations).values(
+                    customer_id=customer_id,
+                    channel=contact.channel.value,
+                    thread_key=thread_key,
+                    is_open=False,
+                    created_at=now,
+                    closed_at=now,
+                )
+            )
+            conversation_id = _new_id(result)
+        else:
+            conversation_id = conv_row.conversation_id
+        inter_row = await _active_interaction_row(conn, conversation_id)
+        interaction = None if inter_row is None else _interaction(inter_row)
+        message = await self._insert_message(
+            conn,
+            conversation_id=conversation_id,
+            interaction_id=None if interaction is None else interaction.interaction_id,
+            direction=Direction.INBOUND,
+            author_kind=AuthorKind.CUSTOMER,
+            author_id=None,
+            author_name=contact.display_name or "",
+            body=contact.body,
+            now=now,
+        )
         return message, interaction
 
     async def mail_thread(self, conversation_id: int) -> MailThread:
