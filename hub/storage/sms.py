@@ -19,8 +19,8 @@ from sqlalchemy import and_, false, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.errors import IllegalTransition, NotFound
-from hub.model import AuthorKind, Channel, Direction, Interaction, InteractionState, Message, User
+from hub.errors import NotFound
+from hub.model import Channel, Direction, Interaction, Message, User
 from hub.phone import sms_numbers
 from hub.ports import (
     InboundContact,
@@ -176,25 +176,10 @@ class SqlSmsStore:
         """Store an agent's reply as ``pending``, before it is handed to Twilio, only while
         the agent holds the interaction."""
         async with self._store._tx() as conn:
-            row = await _interaction_row(conn, interaction_id)
-            if row.agent_id != agent.user_id or row.state != InteractionState.ASSIGNED.value:
-                raise IllegalTransition(
-                    f"interaction {interaction_id} is not assigned to you; the reply was not sent"
-                )
-            conv = await _row(conn, t.conversations.c.conversation_id, row.conversation_id)
-            assert conv is not None
-            hub_number, customer_number = _numbers(conv.thread_key)
-            message = await self._store._insert_message(
-                conn,
-                conversation_id=row.conversation_id,
-                interaction_id=interaction_id,
-                direction=Direction.OUTBOUND,
-                author_kind=AuthorKind.AGENT,
-                author_id=agent.user_id,
-                author_name=agent.name,
-                body=body,
-                now=now,
+            message, conv = await self._store._insert_agent_reply(
+                conn, interaction_id, agent, body, now
             )
+            hub_number, customer_number = _numbers(conv.thread_key)
             details = SmsDetails(hub_number=hub_number, customer_number=customer_number)
             await insert_sms(
                 conn, message.message_id, details, Direction.OUTBOUND, now=now, status=PENDING

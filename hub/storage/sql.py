@@ -958,25 +958,8 @@ class SqlStore:
     ) -> Message:
         """Store an agent's email reply and put it in the outbox, in one transaction."""
         async with self._tx() as conn:
-            row = await _interaction_row(conn, interaction_id)
-            if row.agent_id != agent.user_id or row.state != InteractionState.ASSIGNED.value:
-                raise IllegalTransition(
-                    f"interaction {interaction_id} is not assigned to you; the reply was not sent"
-                )
-            conv = await _row(conn, t.conversations.c.conversation_id, row.conversation_id)
-            assert conv is not None
+            message, conv = await self._insert_agent_reply(conn, interaction_id, agent, body, now)
             thread_id = int(conv.thread_key.removeprefix(MAIL_THREAD_PREFIX))
-            message = await self._insert_message(
-                conn,
-                conversation_id=row.conversation_id,
-                interaction_id=interaction_id,
-                direction=Direction.OUTBOUND,
-                author_kind=AuthorKind.AGENT,
-                author_id=agent.user_id,
-                author_name=agent.name,
-                body=body,
-                now=now,
-            )
             await self._insert_mail(
                 conn,
                 message.message_id,
@@ -1395,22 +1378,33 @@ class SqlStore:
     ) -> Message:
         """Store an agent's reply, only while the agent holds the interaction."""
         async with self._tx() as conn:
-            row = await _interaction_row(conn, interaction_id)
-            if row.agent_id != agent.user_id or row.state != InteractionState.ASSIGNED.value:
-                raise IllegalTransition(
-                    f"interaction {interaction_id} is not assigned to you; the reply was not sent"
-                )
-            return await self._insert_message(
-                conn,
-                conversation_id=row.conversation_id,
-                interaction_id=interaction_id,
-                direction=Direction.OUTBOUND,
-                author_kind=AuthorKind.AGENT,
-                author_id=agent.user_id,
-                author_name=agent.name,
-                body=body,
-                now=now,
+            message, _ = await self._insert_agent_reply(conn, interaction_id, agent, body, now)
+        return message
+
+    async def _insert_agent_reply(
+        self, conn: AsyncConnection, interaction_id: int, agent: User, body: str, now: datetime
+    ) -> tuple[Message, Row[Any]]:
+        """Store ``agent``'s reply on the interaction they hold (refused whole otherwise);
+        returns the message and the interaction's conversation row."""
+        row = await _interaction_row(conn, interaction_id)
+        if row.agent_id != agent.user_id or row.state != InteractionState.ASSIGNED.value:
+            raise IllegalTransition(
+                f"interaction {interaction_id} is not assigned to you; the reply was not sent"
             )
+        conv = await _row(conn, t.conversations.c.conversation_id, row.conversation_id)
+        assert conv is not None  # a foreign key
+        message = await self._insert_message(
+            conn,
+            conversation_id=row.conversation_id,
+            interaction_id=interaction_id,
+            direction=Direction.OUTBOUND,
+            author_kind=AuthorKind.AGENT,
+            author_id=agent.user_id,
+            author_name=agent.name,
+            body=body,
+            now=now,
+        )
+        return message, conv
 
     async def add_note(
         self, interaction_id: int, *, author: User, body: str, now: datetime
