@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 from aiohttp import web
 
+from hub.access import require_customer, require_interaction, sees_everything
 from hub.auth import ADMINS, SESSION_COOKIE, STAFF, SUPERVISORS, Authenticator
 from hub.errors import InvalidInput, NotFound
 from hub.events import RoutingSnapshotTaken
-from hub.model import Channel, InteractionState
+from hub.model import Channel, Interaction, InteractionState
 from hub.openapi import OPENAPI
 from hub.ports import Store
 from hub.representation import (
@@ -25,6 +26,8 @@ from hub.web import AUTHENTICATOR, api, current_user, public, read_json
 STORE = web.AppKey("store", Store)
 SNAPSHOT: web.AppKey[Callable[[], RoutingSnapshotTaken]] = web.AppKey("snapshot")
 RELOAD_RULES: web.AppKey[Callable[[], Awaitable[int]]] = web.AppKey("reload_rules")
+# The interaction ids offered to an agent right now (the router knows).
+OFFERED: web.AppKey[Callable[[int], Collection[int]]] = web.AppKey("offered")
 COOKIE_SECURE = web.AppKey("cookie_secure", bool)
 SESSION_TTL_S = web.AppKey("session_ttl_s", int)
 MAX_LIMIT = 500
@@ -113,16 +116,40 @@ async def get_customer(request: web.Request) -> web.Response:
     except ValueError:
         raise InvalidInput("customer_id must be an integer") from None
     record = await request.app[STORE].customer(customer_id)
+    user = current_user(request)
+    offered = request.app[OFFERED](user.user_id)
+    require_customer(user, customer_id, (r.interaction for r in record.interactions), offered)
     return web.json_response(customer_record_json(record))
+
+
+async def visible_interaction(request: web.Request, interaction_id: int) -> Interaction:
+    """The interaction, if the signed-in user may see it (``hub.access``), else Forbidden."""
+    interaction = await request.app[STORE].interaction(interaction_id)
+    user = current_user(request)
+    require_interaction(user, interaction, request.app[OFFERED](user.user_id))
+    return interaction
+
+
+async def visible_customer(request: web.Request, customer_id: int) -> None:
+    """Forbidden unless the signed-in user may see this customer (``hub.access``)."""
+    user = current_user(request)
+    if sees_everything(user):
+        return
+    record = await request.app[STORE].customer(customer_id)
+    offered = request.app[OFFERED](user.user_id)
+    require_customer(user, customer_id, (r.interaction for r in record.interactions), offered)
 
 
 @api(STAFF)
 async def list_interactions(request: web.Request) -> web.Response:
     limit = _int_param(request, "limit", default=100) or 100
+    user = current_user(request)
     records = await request.app[STORE].interactions(
         customer_id=_int_param(request, "customer_id"),
         state=_enum_param(request, "state", InteractionState),
         channel=_enum_param(request, "channel", Channel),
+        # An agent lists the interactions they hold or held (hub.access).
+        agent_id=None if sees_everything(user) else user.user_id,
         limit=min(limit, MAX_LIMIT),
     )
     return web.json_response(

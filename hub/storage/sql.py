@@ -933,8 +933,19 @@ class SqlStore:
         )
 
     async def attachment(self, attachment_id: int) -> MailAttachment:
+        a = t.email_attachments
         async with self._tx() as conn:
-            row = await _row(conn, t.email_attachments.c.attachment_id, attachment_id)
+            row = (
+                await conn.execute(
+                    select(a, t.conversations.c.customer_id)
+                    .join(t.messages, t.messages.c.message_id == a.c.message_id)
+                    .join(
+                        t.conversations,
+                        t.conversations.c.conversation_id == t.messages.c.conversation_id,
+                    )
+                    .where(a.c.attachment_id == attachment_id)
+                )
+            ).first()
         if row is None:
             raise NotFound(f"no attachment {attachment_id}")
         if row.data is None:
@@ -942,7 +953,13 @@ class SqlStore:
                 f"attachment {attachment_id} was over the size limit and is only in the raw message"
             )
         return MailAttachment(
-            row.filename, row.content_type, row.size, row.data, row.content_id, bool(row.inline)
+            row.filename,
+            row.content_type,
+            row.size,
+            row.data,
+            row.content_id,
+            bool(row.inline),
+            customer_id=row.customer_id,
         )
 
     async def enqueue_mail(

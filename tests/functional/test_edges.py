@@ -142,8 +142,9 @@ async def test_agent_cannot_act_on_what_is_not_theirs(hub_server: Running) -> No
     status, listing = await hub_server.get(
         "/api/v1/interactions", await hub_server.sign_in("alice@example.com")
     )
-    assert status == 200
-    iid = listing["interactions"][0]["interaction_id"]
+    assert status == 200 and listing["interactions"] == []  # not offered to her: not listed
+    [record] = await hub_server.hub.store.interactions()
+    iid = record.interaction.interaction_id
     for event, data in [
         ("accept", {"interaction_id": iid}),
         ("send_message", {"interaction_id": iid, "body": "sneaky"}),
