@@ -143,6 +143,10 @@ class AgentNamespace(_SignedIn):
         return ok()
 
     @acknowledged
+    async def on_call_control(self, sid: str, data: Any) -> Ack:
+        return ok(voice=await self._desk.call_control(await self._user(sid), data))
+
+    @acknowledged
     async def on_end_wrap_up(self, sid: str, data: Any) -> Ack:
         await self._desk.end_wrap_up(await self._user(sid), data)
         return ok()

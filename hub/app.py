@@ -21,6 +21,7 @@ from channels.email import web as email_web
 from channels.email.replies import MailReplies
 from channels.email.sender import OutboxSender, Relay
 from channels.twilio import webhook as twilio_webhook
+from channels.twilio.calls import VoiceChannel
 from channels.twilio.client import TwilioApi
 from channels.twilio.messaging import SmsChannel
 from channels.twilio.provisioning import Configured, configure_numbers
@@ -33,10 +34,11 @@ from hub.desk import Desk
 from hub.errors import HubError, InvalidInput
 from hub.inbound import Inbound
 from hub.model import Channel
-from hub.ports import Clock
+from hub.ports import Clock, ReplyChannel
 from hub.storage.migrate import upgrade
 from hub.storage.sms import SqlSmsStore
 from hub.storage.sql import SqlStore, make_engine
+from hub.storage.voice import SqlVoiceStore
 from hub.web import (
     AUTHENTICATOR,
     FRAME_ANCESTORS,
@@ -75,6 +77,7 @@ class Hub:
     reload_rules: Callable[[], Awaitable[int]]
     outbox: OutboxSender | None = None
     sms: SmsChannel | None = None
+    voice: VoiceChannel | None = None
 
 
 HUB = web.AppKey("hub", Hub)
@@ -179,6 +182,24 @@ def build(settings: Settings, *, clock: Clock = utc_now, config_path: str | None
             clock=clock,
             api=twilio_api(settings),
         )
+    voice_channel = None
+    if any("voice" in n.purposes for n in settings.twilio.numbers):
+        voice_channel = VoiceChannel(
+            settings=settings,
+            inbound=inbound,
+            store=store,
+            voice_store=SqlVoiceStore(store),
+            router=router,
+            bus=bus,
+            clock=clock,
+            api=twilio_api(settings),
+            schedules=settings.schedules(),
+        )
+    reply_channels: dict[Channel, ReplyChannel] = {}
+    if sms_channel is not None:
+        reply_channels[Channel.SMS] = sms_channel
+    if voice_channel is not None:
+        reply_channels[Channel.VOICE] = voice_channel
     desk = Desk(
         store=store,
         bus=bus,
@@ -187,7 +208,8 @@ def build(settings: Settings, *, clock: Clock = utc_now, config_path: str | None
         max_message_bytes=settings.webchat.max_message_bytes,
         away_reasons=tuple(settings.routing.away_reasons),
         queue_names=tuple(q.name for q in settings.queues),
-        reply_channels={Channel.SMS: sms_channel} if sms_channel else None,
+        reply_channels=reply_channels,
+        calls=voice_channel,
     )
     authenticator = Authenticator(store, clock, session_ttl_s=settings.security.session_ttl_s)
 
@@ -290,12 +312,15 @@ def build(settings: Settings, *, clock: Clock = utc_now, config_path: str | None
         )
         if sms_channel is not None:
             sms_channel.add_routes(twilio)
+        if voice_channel is not None:
+            voice_channel.add_routes(twilio)
         app.add_subapp(twilio_webhook.PREFIX, twilio)
 
     hub = Hub(
         settings, store, bus, router, inbound, desk, authenticator, sio, app, reload_rules, outbox
     )
     hub.sms = sms_channel
+    hub.voice = voice_channel
     app[HUB] = hub
 
     async def email_channel(_app: web.Application) -> AsyncIterator[None]:
@@ -349,6 +374,8 @@ def build(settings: Settings, *, clock: Clock = utc_now, config_path: str | None
         yield
         if sms_channel is not None:
             await sms_channel.stop()
+        if voice_channel is not None:
+            await voice_channel.stop()
 
     app.cleanup_ctx.append(sms_lifecycle)
     app.on_shutdown.append(disconnect_sockets)

@@ -173,6 +173,7 @@ class QueueSettings(_Section):
     max_wait_s: float | None = Field(None, gt=0, le=86400)
     on_max_wait: Literal["overflow", "voicemail", "callback"] | None = None
     overflow_queue: str | None = None
+    record: bool = False  # voice: record calls answered from this queue
 
     def to_queue(self) -> Queue:
         return Queue(
@@ -196,6 +197,17 @@ class AgentSettings(_Section):
     email: str = Field(min_length=3, max_length=320)
     skills: dict[str, int] = Field(default_factory=dict)
     capacity: dict[Channel, int] = Field(default_factory=dict)
+    phone: str | None = None  # where calls they accept ring (E.164 after validation)
+
+    @field_validator("phone", mode="after")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return to_e164(value, field="phone")
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from None
 
     @model_validator(mode="after")
     def _levels(self) -> AgentSettings:
@@ -247,6 +259,82 @@ class TwilioNumberSettings(_Section):
         return _http_url(value, "a fallback URL")
 
 
+class IvrChoice(_Section):
+    """One key of a menu: a queue to wait in (with routing attributes), or a sub-menu."""
+
+    key: str = Field(pattern=r"^[0-9*#]$")
+    say: str = Field(min_length=1, max_length=500)  # how the choice is announced
+    words: list[str] = Field(default_factory=list)  # what a caller may say instead
+    queue: str | None = None
+    attributes: dict[str, str] = Field(default_factory=dict)  # e.g. {language: es}
+    menu: IvrMenu | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> IvrChoice:
+        if (self.queue is None) == (self.menu is None):
+            raise ValueError(f"choice {self.key}: give exactly one of queue or menu")
+        return self
+
+
+class IvrMenu(_Section):
+    prompt: str = Field("", max_length=1000)  # said before the choices
+    choices: list[IvrChoice] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _keys_unique(self) -> IvrMenu:
+        keys = [c.key for c in self.choices]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"menu keys must be unique: {', '.join(keys)}")
+        return self
+
+
+IvrChoice.model_rebuild()
+
+
+class IvrSettings(_Section):
+    """The menu a caller hears in hours. Without one, calls go straight to the number's queue."""
+
+    greeting: str = Field("Thank you for calling.", max_length=1000)
+    language: str = "en-US"  # TwiML language of <Say> and speech recognition
+    voice: str = "Polly.Joanna"
+    timeout_s: int = Field(5, ge=1, le=60)  # silence before a <Gather> gives up
+    retries: int = Field(2, ge=0, le=10)  # repeats after no input or an invalid choice
+    invalid: str = "Sorry, that is not one of the choices."
+    no_input: str = "Sorry, I did not hear a choice."
+    menu: IvrMenu | None = None
+
+
+class VoiceSettings(_Section):
+    """What callers hear outside the menu: out of hours, while waiting, on a callback."""
+
+    out_of_hours: str = (
+        "Thank you for calling. We are closed now. Please leave a message after the tone."
+    )
+    voicemail_max_s: int = Field(120, ge=5, le=3600)
+    voicemail_thanks: str = "Thank you, we will get back to you. Goodbye."
+    hold_music_url: str | None = None
+    announce_every_s: int = Field(30, ge=5, le=600)  # hold music between announcements
+    callback_after_s: float | None = Field(60.0, ge=0, le=86400)  # None: never offered
+    callback_thanks: str = "Thank you. We will call you back. Goodbye."
+    agent_ring_timeout_s: int = Field(20, ge=5, le=120)
+    caller_id: str | None = None  # for calls we place; default: the number called
+
+    @field_validator("hold_music_url", mode="after")
+    @classmethod
+    def _music(cls, value: str | None) -> str | None:
+        return _http_url(value, "twilio.voice.hold_music_url")
+
+
+def _ivr_choices(menu: IvrMenu, where: str) -> list[tuple[str, IvrChoice]]:
+    found = []
+    for i, choice in enumerate(menu.choices):
+        path = f"{where}.choices.{i}"
+        found.append((path, choice))
+        if choice.menu is not None:
+            found += _ivr_choices(choice.menu, f"{path}.menu")
+    return found
+
+
 class TwilioSettings(_Section):
     """Phone numbers on Twilio. The account SID and auth token come only from the
     environment (``TWILIO_ACCOUNT_SID``, ``TWILIO_AUTH_TOKEN``), never from a file."""
@@ -257,6 +345,8 @@ class TwilioSettings(_Section):
     auth_token: SecretStr | None = None  # environment only
     api_base_url: str = "https://api.twilio.com"  # tests point it at a local fake
     request_timeout_s: float = Field(10.0, gt=0, le=120)
+    ivr: IvrSettings = IvrSettings()
+    voice: VoiceSettings = VoiceSettings()
 
     @field_validator("public_url", mode="after")
     @classmethod
@@ -393,7 +483,26 @@ class Settings(_Section):
                     f"{where}.business_hours: {n.business_hours!r} is not a schedule in "
                     "business_hours"
                 )
+        if tw.ivr.menu is not None:
+            for path, choice in _ivr_choices(tw.ivr.menu, "twilio.ivr.menu"):
+                if choice.queue is None:
+                    continue
+                found = by_name.get(choice.queue)
+                if found is None:
+                    raise ValueError(f"{path}.queue: {choice.queue!r} is not a queue")
+                if Channel.VOICE not in found.channels:
+                    raise ValueError(f"{path}.queue: queue {choice.queue!r} does not accept voice")
         return self
+
+    def record_calls(self, queue: str) -> bool:
+        """Whether calls answered from ``queue`` are recorded."""
+        return any(q.record for q in self.queues if q.name == queue)
+
+    def agent_phone(self, email: str) -> str | None:
+        for agent in self.agents:
+            if agent.email.lower() == email.lower():
+                return agent.phone
+        return None
 
     def agent_capacity(self) -> dict[Channel, int]:
         """Default capacity on the channels some queue accepts (the others cannot route)."""

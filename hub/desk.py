@@ -15,7 +15,7 @@ from hub.auth import STAFF, SUPERVISORS, require_role
 from hub.errors import Forbidden, InvalidInput
 from hub.events import ReplySent, Typing
 from hub.model import Channel, Interaction, InteractionState, Presence, User
-from hub.ports import Clock, EventBus, ReplyChannel, Router, Store
+from hub.ports import CallControl, Clock, EventBus, ReplyChannel, Router, Store
 from hub.representation import (
     agent_state_json,
     message_json,
@@ -44,7 +44,9 @@ class Desk:
         away_reasons: tuple[str, ...] = (),
         queue_names: tuple[str, ...] = (),
         reply_channels: Mapping[Channel, ReplyChannel] | None = None,
+        calls: CallControl | None = None,
     ) -> None:
+        self._calls = calls
         self._away_reasons = away_reasons
         self._queue_names = queue_names
         self._store = store
@@ -133,7 +135,16 @@ class Desk:
     # ------------------------------------------------------------------ offers
     async def accept(self, user: User, data: Any) -> dict[str, Any]:
         interaction_id = require_int(data, "interaction_id")
-        await self._router.accept(interaction_id, user.user_id)
+        interaction = await self._store.interaction(interaction_id)
+        # A live call is accepted when the agent answers the phone the hub rings now; until
+        # then the offer stands (and the work item shows the call ringing).
+        rang = (
+            interaction.channel is Channel.VOICE
+            and self._calls is not None
+            and await self._calls.ring_agent(interaction, user)
+        )
+        if not rang:
+            await self._router.accept(interaction_id, user.user_id)
         return await self.work_item(await self._store.interaction(interaction_id))
 
     async def decline(self, user: User, data: Any) -> None:
@@ -192,6 +203,16 @@ class Desk:
         interaction = await self._held(user, data)
         await self._router.close(interaction.interaction_id, user.user_id)
         return await self.work_item(await self._store.interaction(interaction.interaction_id))
+
+    async def call_control(self, user: User, data: Any) -> dict[str, Any]:
+        """Hold, resume, mute, unmute or hang up the agent's live call."""
+        interaction = await self._held(user, data)
+        if interaction.channel is not Channel.VOICE or self._calls is None:
+            raise InvalidInput(f"interaction {interaction.interaction_id} is not a phone call")
+        action = data.get("action")
+        if not isinstance(action, str):
+            raise InvalidInput("action must be one of: hold, resume, mute, unmute, hangup")
+        return await self._calls.control(interaction, action)
 
     async def end_wrap_up(self, user: User, data: Any) -> None:
         interaction = await self._held(user, data)

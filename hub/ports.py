@@ -340,12 +340,64 @@ class SmsStore(Protocol):
     async def fail_unsent(self, *, older_than: datetime, now: datetime) -> int: ...
 
 
+@dataclass(frozen=True, slots=True)
+class VoiceCall:
+    """A customer's phone call as the voice channel tracks it (one row per CallSid)."""
+
+    call_sid: str
+    hub_number: str
+    customer_number: str
+    stage: str  # ivr, voicemail, queued, callback, ringing, connected, ended, abandoned
+    created_at: datetime
+    interaction_id: int | None = None
+    ivr_path: str = ""
+    attempts: int = 0
+    agent_id: int | None = None
+    agent_call_sid: str | None = None
+    customer_leg_sid: str | None = None  # a callback: the call we placed to the customer
+    conference_sid: str | None = None
+    ring_started_at: datetime | None = None
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    ring_s: float | None = None
+    talk_s: float | None = None
+    hold_s: float = 0.0
+    held_since: datetime | None = None
+    muted: bool = False
+    hung_up_by: str | None = None
+    recording_url: str | None = None
+    recording_s: int | None = None
+
+
+class VoiceStore(Protocol):
+    """The voice channel's storage: calls by Twilio's CallSid, changed by conditional updates
+    (``stages``: the update happens only from one of them, so a retried or late callback
+    changes nothing and returns None)."""
+
+    async def start_call(
+        self, call_sid: str, *, hub_number: str, customer_number: str, stage: str, now: datetime
+    ) -> tuple[VoiceCall, bool]: ...
+    async def voice_call(self, call_sid: str) -> VoiceCall | None: ...
+    async def call_of_agent_leg(self, agent_call_sid: str) -> VoiceCall | None: ...
+    async def call_of_interaction(self, interaction_id: int) -> VoiceCall | None: ...
+    async def update_call(
+        self, call_sid: str, *, stages: Collection[str] | None = None, **values: Any
+    ) -> VoiceCall | None: ...
+
+
 class ReplyChannel(Protocol):
     """A channel that checks and stores agents' replies itself (its own limits, consent and
     sender), and tells the console what it knows about each message."""
 
     async def store_reply(self, interaction: Interaction, *, agent: User, data: Any) -> Message: ...
     async def details(self, interaction: Interaction) -> dict[str, Any]: ...
+
+
+class CallControl(Protocol):
+    """A phone channel: rings the agent who accepts a call, and controls the live call."""
+
+    async def ring_agent(self, interaction: Interaction, agent: User) -> bool: ...
+    async def control(self, interaction: Interaction, action: str) -> dict[str, Any]: ...
 
 
 E = TypeVar("E")

@@ -171,6 +171,66 @@ class TwilioApi:
         )
         return SentMessage(str(message.sid), str(message.status or "queued"))
 
+    async def create_call(
+        self,
+        *,
+        to_number: str,
+        from_number: str,
+        twiml: str,
+        status_callback: str,
+        timeout_s: int,
+    ) -> str:
+        """Place a call that runs ``twiml`` when answered; its status goes to the callback."""
+        call = await self._call(
+            f"call {to_number}",
+            self._rest().calls.create_async(
+                to=to_number,
+                from_=from_number,
+                twiml=twiml,
+                status_callback=status_callback,
+                status_callback_method="POST",
+                status_callback_event=["initiated", "ringing", "answered", "completed"],
+                timeout=timeout_s,
+            ),
+        )
+        return str(call.sid)
+
+    async def update_call(
+        self, call_sid: str, *, twiml: str | None = None, status: str | None = None
+    ) -> None:
+        """Give a live call new TwiML, or end it (``status``: completed, or canceled while
+        it rings)."""
+        params: dict[str, str] = {}
+        if twiml is not None:
+            params["twiml"] = twiml
+        if status is not None:
+            params["status"] = status
+        await self._call(
+            f"update call {call_sid}", self._rest().calls(call_sid).update_async(**params)
+        )
+
+    async def update_participant(
+        self,
+        conference_sid: str,
+        call_sid: str,
+        *,
+        hold: bool | None = None,
+        hold_url: str | None = None,
+        muted: bool | None = None,
+    ) -> None:
+        """Hold or mute one leg of a conference."""
+        params: dict[str, object] = {}
+        if hold is not None:
+            params["hold"] = hold
+            if hold and hold_url:
+                params["hold_url"] = hold_url
+        if muted is not None:
+            params["muted"] = muted
+        await self._call(
+            f"update participant {call_sid}",
+            self._rest().conferences(conference_sid).participants(call_sid).update_async(**params),
+        )
+
     async def number_sid(self, e164: str) -> str:
         """The SID of our Twilio number ``e164`` (``IncomingPhoneNumbers`` by number)."""
         found = await self._call(

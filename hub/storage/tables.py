@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -300,4 +301,37 @@ sms_opt_outs = Table(
     Column("keyword", String(20), nullable=False),
     Column("hub_number", String(20), nullable=True),  # the number they texted it to
     Column("changed_at", UtcDateTime, nullable=False),
+)
+
+# ---------------------------------------------------------------------- voice channel
+# One row per phone call leg the customer is on (Twilio's CallSid, so a retried webhook finds
+# it), from the first ring: where it is (stage), the menu path chosen, the agent leg and the
+# conference, and the timings and recording that the call-status, conference and recording
+# callbacks report. A call's conversation has the thread key "voice:<CallSid>".
+voice_calls = Table(
+    "voice_calls",
+    metadata,
+    Column("call_sid", String(64), primary_key=True),
+    Column("interaction_id", Integer, ForeignKey("interactions.interaction_id"), nullable=True),
+    Column("hub_number", String(20), nullable=False),
+    Column("customer_number", String(20), nullable=False),
+    Column("stage", String(20), nullable=False),  # ivr, queued, callback, connected, ended ...
+    Column("ivr_path", String(40), nullable=False, server_default=""),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("agent_id", Integer, ForeignKey("users.user_id"), nullable=True),
+    Column("agent_call_sid", String(64), nullable=True, unique=True),
+    Column("customer_leg_sid", String(64), nullable=True),  # the leg we placed for a callback
+    Column("conference_sid", String(64), nullable=True),
+    Column("ring_started_at", UtcDateTime, nullable=True),
+    Column("answered_at", UtcDateTime, nullable=True),
+    Column("ended_at", UtcDateTime, nullable=True),
+    Column("ring_s", Float, nullable=True),
+    Column("talk_s", Float, nullable=True),
+    Column("hold_s", Float, nullable=False, server_default="0"),
+    Column("held_since", UtcDateTime, nullable=True),
+    Column("muted", Boolean, nullable=False, server_default="0"),
+    Column("hung_up_by", String(10), nullable=True),  # customer, agent
+    Column("recording_url", String(2000), nullable=True),
+    Column("recording_s", Integer, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
 )

@@ -2,7 +2,8 @@
 
 The hub's real SDK client talks to it (``twilio.api_base_url``), so tests see exactly what
 would have gone to Twilio: the form fields of each request and the credentials used. It
-serves what the hub uses: Messages (create), IncomingPhoneNumbers (list by number, update).
+serves what the hub uses: Messages (create), IncomingPhoneNumbers (list by number, update),
+Calls (create, update: new TwiML or an end) and conference Participants (update: hold, mute).
 A test can make the next message creation fail with a Twilio error code.
 """
 
@@ -61,6 +62,7 @@ class FakeTwilioApi:
     calls: list[Call] = field(default_factory=list)
     numbers: dict[str, dict[str, Any]] = field(default_factory=dict)  # by PN sid
     messages: list[dict[str, Any]] = field(default_factory=list)
+    placed_calls: list[dict[str, Any]] = field(default_factory=list)  # Calls.json creations
     fail_messages: tuple[int, int, str] | None = None  # (HTTP status, Twilio code, message)
     base_url: str = ""
     _runner: web.AppRunner | None = None
@@ -96,6 +98,12 @@ class FakeTwilioApi:
         base = API.format(account_sid="{account_sid}")
         app.router.add_post(f"{base}/Messages.json", self._create_message)
         app.router.add_get(f"{base}/IncomingPhoneNumbers.json", self._list_numbers)
+        app.router.add_post(f"{base}/Calls.json", self._create_call)
+        app.router.add_post(f"{base}/Calls/{{call_sid}}.json", self._update_call)
+        app.router.add_post(
+            f"{base}/Conferences/{{conference_sid}}/Participants/{{call_sid}}.json",
+            self._update_participant,
+        )
         app.router.add_post(f"{base}/IncomingPhoneNumbers/{{number_sid}}.json", self._update_number)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -215,3 +223,66 @@ class FakeTwilioApi:
             if param in NUMBER_FIELDS:
                 number[NUMBER_FIELDS[param]] = value
         return web.json_response(number)
+
+    def _call_resource(self, call_sid: str, form: dict[str, str], status: str) -> dict[str, Any]:
+        now = format_datetime(datetime.now(UTC))
+        return {
+            "sid": call_sid,
+            "account_sid": self.account_sid,
+            "to": form.get("To"),
+            "from": form.get("From"),
+            "status": status,
+            "direction": "outbound-api",
+            "api_version": "2010-04-01",
+            "date_created": now,
+            "date_updated": now,
+            "start_time": None,
+            "end_time": None,
+            "duration": None,
+            "price": None,
+            "parent_call_sid": None,
+            "uri": f"{API.format(account_sid=self.account_sid)}/Calls/{call_sid}.json",
+            "subresource_uris": {},
+        }
+
+    async def _create_call(self, request: web.Request) -> web.Response:
+        call, refused = await self._record(request)
+        if refused is not None:
+            return refused
+        call_sid = sid("CA")
+        self.placed_calls.append({"sid": call_sid, **call.form})
+        return web.json_response(self._call_resource(call_sid, call.form, "queued"), status=201)
+
+    async def _update_call(self, request: web.Request) -> web.Response:
+        call, refused = await self._record(request)
+        if refused is not None:
+            return refused
+        status = call.form.get("Status", "in-progress")
+        return web.json_response(
+            self._call_resource(request.match_info["call_sid"], call.form, status)
+        )
+
+    async def _update_participant(self, request: web.Request) -> web.Response:
+        call, refused = await self._record(request)
+        if refused is not None:
+            return refused
+        conference_sid = request.match_info["conference_sid"]
+        call_sid = request.match_info["call_sid"]
+        return web.json_response(
+            {
+                "account_sid": self.account_sid,
+                "call_sid": call_sid,
+                "conference_sid": conference_sid,
+                "label": None,
+                "coaching": False,
+                "end_conference_on_exit": True,
+                "start_conference_on_enter": True,
+                "hold": call.form.get("Hold") == "true",
+                "muted": call.form.get("Muted") == "true",
+                "status": "connected",
+                "date_created": format_datetime(datetime.now(UTC)),
+                "date_updated": format_datetime(datetime.now(UTC)),
+                "uri": f"{API.format(account_sid=self.account_sid)}/Conferences/"
+                f"{conference_sid}/Participants/{call_sid}.json",
+            }
+        )
