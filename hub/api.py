@@ -82,7 +82,7 @@ async def sign_in(request: web.Request) -> web.Response:
     if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
         raise InvalidInput("email and password are required strings")
     authenticator: Authenticator = request.app[AUTHENTICATOR]
-    token, user = await authenticator.sign_in(email, password)
+    token, user = await authenticator.sign_in(email, password, address=request.remote)
     response = web.json_response({"user": user_json(user)})
     response.set_cookie(
         SESSION_COOKIE,

@@ -39,6 +39,7 @@ from hub.storage.migrate import upgrade
 from hub.storage.sms import SqlSmsStore
 from hub.storage.sql import SqlStore, make_engine
 from hub.storage.voice import SqlVoiceStore
+from hub.throttle import FailureThrottle
 from hub.web import (
     AUTHENTICATOR,
     FRAME_ANCESTORS,
@@ -211,7 +212,22 @@ def build(settings: Settings, *, clock: Clock = utc_now, config_path: str | None
         reply_channels=reply_channels,
         calls=voice_channel,
     )
-    authenticator = Authenticator(store, clock, session_ttl_s=settings.security.session_ttl_s)
+    sec = settings.security
+    authenticator = Authenticator(
+        store,
+        clock,
+        session_ttl_s=sec.session_ttl_s,
+        accounts=FailureThrottle(
+            limit=sec.signin_failures_per_account,
+            window_s=sec.signin_window_s,
+            lockout_s=sec.signin_lockout_s,
+        ),
+        addresses=FailureThrottle(
+            limit=sec.signin_failures_per_address,
+            window_s=sec.signin_window_s,
+            lockout_s=sec.signin_lockout_s,
+        ),
+    )
 
     sio = socketio.AsyncServer(async_mode="aiohttp", logger=False, engineio_logger=False)
     sio.register_namespace(

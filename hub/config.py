@@ -57,6 +57,12 @@ class SecuritySettings(_Section):
     secret_key: SecretStr | None = None
     session_ttl_s: int = Field(12 * 3600, ge=60)
     cookie_secure: bool = False
+    # Repeated failed sign-ins lock the account (and, separately, the address they come
+    # from) for signin_lockout_s: so many failures within signin_window_s.
+    signin_failures_per_account: int = Field(10, ge=1, le=1000)
+    signin_failures_per_address: int = Field(30, ge=1, le=100_000)
+    signin_window_s: float = Field(900.0, gt=0, le=86400)
+    signin_lockout_s: float = Field(900.0, ge=0, le=86400)
 
 
 class WebchatSettings(_Section):

@@ -7,6 +7,7 @@
     ├── NotFound                  "not_found"      (HTTP 404)
     ├── Conflict                  "conflict"       (HTTP 409)
     │   └── IllegalTransition     "conflict"       (a state change the lifecycle refuses)
+    ├── RateLimited               "rate_limited"   (HTTP 429, with Retry-After)
     └── Unavailable               "unavailable"    (HTTP 503, e.g. the database is down)
 
 Edges translate these into their own language (HTTP JSON, Socket.IO ack, SMTP reply);
@@ -53,6 +54,17 @@ class NotFound(HubError):
 class Conflict(HubError):
     code = "conflict"
     status = 409
+
+
+class RateLimited(HubError):
+    """Too many attempts; ``retry_after_s`` says when to try again."""
+
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class IllegalTransition(Conflict):

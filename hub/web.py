@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from aiohttp import web
 
 from hub.auth import SESSION_COOKIE, Authenticator
-from hub.errors import Forbidden, HubError, InvalidInput, Unauthorised
+from hub.errors import Forbidden, HubError, InvalidInput, RateLimited, Unauthorised
 from hub.model import Role, User
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,10 @@ def current_user(request: web.Request) -> User:
 
 
 def error_response(exc: HubError) -> web.Response:
-    return web.json_response(exc.to_dict(), status=exc.status)
+    response = web.json_response(exc.to_dict(), status=exc.status)
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after_s)))
+    return response
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:
