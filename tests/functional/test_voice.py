@@ -12,8 +12,11 @@ import pytest
 from sqlalchemy import func, select
 
 from hub.storage import tables as t
-from tests.fakes.call_flow import CallFlow
+from tests.fakes.call_flow import CallFlow, twiml_of
 from tests.fakes.voice_hub import (
+    ALICE_PHONE,
+    CALLER,
+    HOLD_MUSIC,
     VOICE_NUMBER,
     VoiceScene,
     voice_hub,
@@ -186,3 +189,83 @@ async def test_voice_webhook_without_valid_signature_is_refused(
     )
     assert status.status == 403
     assert await count(scene, t.voice_calls) == 0
+
+
+# ---------------------------------------------------------------------- waiting
+async def test_voice_wait_announces_our_position_as_the_queue_moves(scene: VoiceScene) -> None:
+    first, second = scene.call(), scene.call("+14155550124")
+    await enqueue(first, "1")
+    await enqueue(second, "1")
+    wait = await second.poll_wait(second.enqueue)
+    # Our engine's position, not Twilio's QueuePosition (99 in the form).
+    assert wait.first("Say").text == "You are number 2 in the queue."
+    assert wait.first("Play").text == HOLD_MUSIC
+    gather = wait.first("Gather")  # callback_after_s: 0, so offered at once
+    assert gather.attrib["numDigits"] == "1"
+    assert "press 1" in " ".join(s.text or "" for s in gather.iter("Say"))
+
+    await first.hang_up_waiting(first.enqueue)
+    moved = await second.poll_wait(second.enqueue)
+    assert moved.first("Say").text == "You are next in line."
+
+
+async def test_voice_no_callback_offer_before_the_configured_wait(tmp_path: Path) -> None:
+    async with voice_hub(tmp_path, callback_after_s=600) as s:
+        flow = s.call()
+        await enqueue(flow, "1")
+        wait = await flow.poll_wait(flow.enqueue)
+        assert wait.verbs == ["Say", "Play"]
+
+
+async def test_voice_hanging_up_while_waiting_abandons_and_counts(scene: VoiceScene) -> None:
+    flow = scene.call()
+    interaction_id = await enqueue(flow, "2", "1")
+    await flow.hang_up_waiting(flow.enqueue)
+    interaction = await scene.running.hub.store.interaction(interaction_id)
+    assert interaction.state.value == "abandoned"
+    assert scene.running.hub.router.position(interaction_id) is None
+    [calls] = [q for q in scene.running.hub.router.snapshot().queues if q.name == "calls"]
+    assert (calls.waiting, calls.abandoned_today) == (0, 1)
+    # A retried status callback changes nothing.
+    await flow.status("completed", duration_s=40)
+    [calls] = [q for q in scene.running.hub.router.snapshot().queues if q.name == "calls"]
+    assert calls.abandoned_today == 1
+
+
+async def test_voice_callback_request_keeps_its_place_and_age(scene: VoiceScene) -> None:
+    first, second = scene.call(), scene.call("+14155550124")
+    first_id = await enqueue(first, "1")
+    second_id = await enqueue(second, "1")
+    queued_at = await scene.queued_at(first_id)
+    wait = await first.poll_wait(first.enqueue)
+    thanks = await first.press_while_waiting(wait, "1")
+    assert thanks.verbs == ["Say", "Hangup"]
+    assert thanks.spoken == "Thank you. We will call you back. Goodbye."
+    await first.hang_up_waiting(first.enqueue)  # Twilio reports the hang-up that follows
+
+    interaction = await scene.running.hub.store.interaction(first_id)
+    assert interaction.state.value == "queued"  # not abandoned: a callback now
+    assert interaction.queued_at == queued_at
+    assert scene.running.hub.router.position(first_id) == 1
+    assert scene.running.hub.router.position(second_id) == 2
+    [record] = await scene.running.hub.store.interactions(customer_id=interaction.customer_id)
+    assert "callback_requested" in [step.step for step in record.steps]
+    messages = await scene.running.hub.store.messages(interaction.conversation_id)
+    assert messages[-1].body == f"Callback requested to {CALLER}"
+
+    agent = await scene.agent()
+    offer = await agent.next("offer")
+    assert offer["interaction_id"] == first_id  # the callback is served first
+    ack = await agent.call("accept", {"interaction_id": first_id})
+    assert ack["work"]["voice"]["stage"] == "callback_ringing"
+    leg = await scene.agent_leg(first, 1)
+    assert leg.placed["To"] == ALICE_PHONE
+    await leg.answer()
+    # The agent answered: the hub calls the customer into the same conference.
+    await scene.api.wait_for(2, "/Calls.json")
+    customer = scene.api.placed_calls[1]
+    assert (customer["To"], customer["From"]) == (CALLER, VOICE_NUMBER)
+    conference = twiml_of(customer["Twiml"]).find(".//Dial/Conference")
+    assert conference is not None and conference.text == f"interaction-{first_id}"
+    assigned = await agent.next("assigned")
+    assert assigned["interaction_id"] == first_id
