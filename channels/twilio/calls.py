@@ -55,7 +55,12 @@ from channels.twilio.voice import (
 from channels.twilio.webhook import PREFIX, VOICE_PATH, VOICE_STATUS_PATH, form_of, twiml
 from hub.config import Settings, TwilioNumberSettings
 from hub.errors import Conflict, HubError, InvalidInput, NotFound
-from hub.events import OfferWithdrawn, QueuePositionChanged
+from hub.events import (
+    InteractionRequeued,
+    OfferWithdrawn,
+    QueuePositionChanged,
+    WrapUpStarted,
+)
 from hub.hours import Schedule
 from hub.inbound import Inbound
 from hub.model import Channel, Identity, IdentityKind, Interaction, Message, User
@@ -137,6 +142,8 @@ class VoiceChannel:
         self._tasks: set[asyncio.Task[None]] = set()
         bus.subscribe(QueuePositionChanged, self._on_position)
         bus.subscribe(OfferWithdrawn, self._on_withdrawn)
+        bus.subscribe(InteractionRequeued, self._on_requeued)
+        bus.subscribe(WrapUpStarted, self._on_wrap_up)
 
     async def stop(self) -> None:
         if self._tasks:
@@ -702,6 +709,65 @@ class VoiceChannel:
         )
         if back is not None and call.agent_call_sid:
             self._spawn(self._hang_up(call.agent_call_sid, "canceled"))
+
+    async def _on_requeued(self, e: InteractionRequeued) -> None:
+        """The agent transferred the call (to a queue or a colleague): the caller leaves the
+        conference for the queue again, which ends the agent's leg; a callback customer is
+        let go and called back by the next agent."""
+        if e.interaction.channel is not Channel.VOICE:
+            return
+        call = await self._calls.call_of_interaction(e.interaction.interaction_id)
+        if call is None or call.stage != "connected":
+            return
+        callback = call.customer_leg_sid is not None
+        moved = await self._calls.update_call(
+            call.call_sid,
+            stages=["connected"],
+            stage="callback" if callback else "queued",
+            agent_id=None,
+            agent_call_sid=None,
+            customer_leg_sid=None,
+            conference_sid=None,
+            answered_at=None,
+            held_since=None,
+            muted=False,
+        )
+        if moved is None:
+            return
+        iid = e.interaction.interaction_id
+        log.info("interaction_id=%s call transferred; the caller waits again", iid)
+        if callback:
+            assert call.customer_leg_sid is not None
+            self._spawn(self._hang_up(call.customer_leg_sid, "completed"))
+        else:
+            self._spawn(self._redirect(call.call_sid, self._enqueue_twiml(iid)))
+        if call.agent_call_sid:
+            self._spawn(self._hang_up(call.agent_call_sid, "completed"))
+
+    async def _on_wrap_up(self, e: WrapUpStarted) -> None:
+        """The agent closed the interaction in the console while the call was up: hang up."""
+        if e.interaction.channel is not Channel.VOICE or e.closed_by != "agent":
+            return
+        call = await self._calls.call_of_interaction(e.interaction.interaction_id)
+        if call is None or call.stage != "connected":
+            return
+        now = self._clock()
+        ended = await self._calls.update_call(
+            call.call_sid,
+            stages=["connected"],
+            stage="ended",
+            ended_at=now,
+            talk_s=_seconds(call.answered_at, now),
+            hung_up_by="agent",
+        )
+        if ended is not None:
+            self._spawn(self._hang_up(call.customer_leg_sid or call.call_sid, "completed"))
+
+    async def _redirect(self, call_sid: str, response: VoiceResponse) -> None:
+        try:
+            await self._api.update_call(call_sid, twiml=response.to_xml())
+        except HubError as exc:
+            log.warning("call %s could not be moved: %s", call_sid, exc.message)
 
     async def _hang_up(self, call_sid: str, status: str) -> None:
         try:

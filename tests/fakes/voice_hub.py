@@ -59,7 +59,12 @@ IVR = {
 
 
 def voice_config(
-    *, public_url: str, api_base_url: str, closed: bool = False, **voice: Any
+    *,
+    public_url: str,
+    api_base_url: str,
+    closed: bool = False,
+    routing: dict[str, Any] | None = None,
+    **voice: Any,
 ) -> dict[str, Any]:
     # Closed: a schedule with no opening hours at all.
     weekly: dict[str, str] = {} if closed else {"mon-sun": "00:00-24:00"}
@@ -69,6 +74,7 @@ def voice_config(
             "no_answer_delay_s": 0,
             "busy_delay_s": 0,
             "missed_offers_before_away": 0,
+            **(routing or {}),
         },
         "queues": [
             {"name": "support", "channels": ["webchat"], "wrap_up_s": 0},

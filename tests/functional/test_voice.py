@@ -269,3 +269,189 @@ async def test_voice_callback_request_keeps_its_place_and_age(scene: VoiceScene)
     assert conference is not None and conference.text == f"interaction-{first_id}"
     assigned = await agent.next("assigned")
     assert assigned["interaction_id"] == first_id
+
+
+# ---------------------------------------------------------------------- connecting
+async def connect_call(scene: VoiceScene, agent: Any, flow: CallFlow, interaction_id: int) -> Any:
+    """The agent accepts the offer and answers their phone; the leg the hub placed."""
+    offer = await agent.next("offer")
+    assert offer["interaction_id"] == interaction_id
+    ack = await agent.call("accept", {"interaction_id": interaction_id})
+    assert ack["work"]["state"] == "offered"  # accepted only when the phone is answered
+    assert ack["work"]["voice"]["stage"] == "ringing"
+    leg = await scene.agent_leg(flow, 1)
+    await leg.answer()
+    assigned = await agent.next("assigned")
+    assert assigned["interaction_id"] == interaction_id
+    return leg
+
+
+async def test_voice_accept_bridges_caller_and_agent_and_records_the_call(
+    scene: VoiceScene,
+) -> None:
+    agent = await scene.agent()
+    flow = scene.call()
+    interaction_id = await enqueue(flow, "2", "1")  # queue "calls" records its calls
+    name = f"interaction-{interaction_id}"
+    leg = await connect_call(scene, agent, flow, interaction_id)
+
+    placed = leg.placed
+    assert (placed["To"], placed["From"]) == (ALICE_PHONE, VOICE_NUMBER)
+    assert int(placed["Timeout"]) <= 20
+    assert "/twilio/voice/agent?" in placed["StatusCallback"]
+    assert leg.conference.text == name
+    assert leg.conference.attrib["record"] == "record-from-start"
+    assert leg.conference.attrib["endConferenceOnExit"] == "true"
+    [moved] = scene.api.calls_to(f"/Calls/{flow.sid}.json")  # the caller, into the room
+    conference = twiml_of(moved.form["Twiml"]).find(".//Dial/Conference")
+    assert conference is not None and conference.text == name
+
+    conference_sid = "CF" + "a" * 32
+    await leg.conference_event("conference-start", conference_sid)
+    await leg.conference_event("participant-join", conference_sid, leg.sid)
+    await leg.conference_event("participant-join", conference_sid, flow.sid)
+    # The caller hangs up first; Twilio reports it every way it knows.
+    await leg.conference_event("participant-leave", conference_sid, flow.sid)
+    await leg.conference_event("conference-end", conference_sid)
+    await flow.status("completed", duration_s=95)
+    await leg.status("completed", duration_s=90)
+    recording = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE9"
+    answer = await flow.post(
+        leg.conference.attrib["recordingStatusCallback"], flow.recording_form(recording, 88)
+    )
+    assert answer.status == 204
+
+    updated = await agent.wait_for("interaction_updated", lambda d: d["state"] == "wrap_up")
+    assert updated["interaction_id"] == interaction_id
+    interaction = await scene.running.hub.store.interaction(interaction_id)
+    assert (interaction.state.value, interaction.closed_by) == ("wrap_up", "customer")
+    call = await scene.running.hub.desk.work_item(interaction)
+    voice = call["voice"]
+    assert voice["stage"] == "ended"
+    assert voice["hung_up_by"] == "customer"
+    assert voice["ring_s"] is not None and voice["ring_s"] >= 0
+    assert voice["talk_s"] is not None and voice["talk_s"] >= 0
+    assert (voice["recording_url"], voice["recording_s"]) == (recording, 88)
+
+
+async def test_voice_agent_no_answer_puts_the_caller_back_at_the_front(tmp_path: Path) -> None:
+    async with voice_hub(tmp_path, routing={"no_answer_delay_s": 600}) as s:
+        agent = await s.agent()
+        first, second = s.call(), s.call("+14155550124")
+        first_id = await enqueue(first, "1")
+        second_id = await enqueue(second, "1")
+        offer = await agent.next("offer")
+        assert offer["interaction_id"] == first_id
+        await agent.call("accept", {"interaction_id": first_id})
+        leg = await s.agent_leg(first, 1)
+        await leg.ring_out("no-answer")
+
+        withdrawn = await agent.next("offer_withdrawn")
+        assert withdrawn == {"interaction_id": first_id, "reason": "no_answer"}
+        router = s.running.hub.router
+        assert (router.position(first_id), router.position(second_id)) == (1, 2)
+        interaction = await s.running.hub.store.interaction(first_id)
+        assert interaction.state.value == "queued"
+        [record] = await s.running.hub.store.interactions(customer_id=interaction.customer_id)
+        assert "no_answer" in [step.step for step in record.steps]  # a missed offer
+        wait = await first.poll_wait(first.enqueue)
+        assert wait.first("Say").text == "You are next in line."
+        assert s.api.calls_to(f"/Calls/{first.sid}.json") == []  # the caller never moved
+
+
+async def test_voice_agent_busy_puts_the_caller_back_without_a_miss(scene: VoiceScene) -> None:
+    agent = await scene.agent()
+    flow = scene.call()
+    interaction_id = await enqueue(flow, "1")
+    await agent.next("offer")
+    await agent.call("accept", {"interaction_id": interaction_id})
+    leg = await scene.agent_leg(flow, 1)
+    await leg.ring_out("busy")
+    withdrawn = await agent.next("offer_withdrawn")
+    assert withdrawn == {"interaction_id": interaction_id, "reason": "busy"}
+    # busy_delay_s is 0 here: offered again at once, and no missed offer is counted.
+    again = await agent.next("offer")
+    assert again["interaction_id"] == interaction_id
+    interaction = await scene.running.hub.store.interaction(interaction_id)
+    [record] = await scene.running.hub.store.interactions(customer_id=interaction.customer_id)
+    assert "no_answer" not in [step.step for step in record.steps]
+
+
+# ---------------------------------------------------------------------- in the call
+async def test_voice_agent_holds_mutes_and_hangs_up_through_the_rest_api(
+    scene: VoiceScene,
+) -> None:
+    agent = await scene.agent()
+    flow = scene.call()
+    interaction_id = await enqueue(flow, "1")
+    leg = await connect_call(scene, agent, flow, interaction_id)
+    conference_sid = "CF" + "b" * 32
+    await leg.conference_event("conference-start", conference_sid)
+    participants = f"/Conferences/{conference_sid}/Participants"
+
+    held = await agent.call("call_control", {"interaction_id": interaction_id, "action": "hold"})
+    assert held["voice"]["held"] is True
+    [hold] = scene.api.calls_to(f"{participants}/{flow.sid}.json")
+    assert (hold.form["Hold"], hold.form["HoldUrl"]) == ("true", HOLD_MUSIC)
+    resumed = await agent.call(
+        "call_control", {"interaction_id": interaction_id, "action": "resume"}
+    )
+    assert resumed["voice"]["held"] is False
+    assert scene.api.calls_to(f"{participants}/{flow.sid}.json")[-1].form["Hold"] == "false"
+    muted = await agent.call("call_control", {"interaction_id": interaction_id, "action": "mute"})
+    assert muted["voice"]["muted"] is True
+    [mute] = scene.api.calls_to(f"{participants}/{leg.sid}.json")
+    assert mute.form["Muted"] == "true"
+    bad = await agent.call("call_control", {"interaction_id": interaction_id, "action": "dance"})
+    assert bad["error"]["code"] == "invalid_input"
+
+    hung = await agent.call("call_control", {"interaction_id": interaction_id, "action": "hangup"})
+    assert hung["voice"]["hung_up_by"] == "agent"
+    assert scene.api.calls_to(f"/Calls/{flow.sid}.json")[-1].form["Status"] == "completed"
+    interaction = await scene.running.hub.store.interaction(interaction_id)
+    assert (interaction.state.value, interaction.closed_by) == ("wrap_up", "agent")
+    # Twilio's callbacks about the end that follow change nothing.
+    await leg.conference_event("conference-end", conference_sid)
+    await flow.status("completed", duration_s=30)
+    assert (await scene.running.hub.store.interaction(interaction_id)).closed_by == "agent"
+
+
+async def test_voice_transfer_to_a_queue_puts_the_caller_back_in_line(
+    scene: VoiceScene,
+) -> None:
+    agent = await scene.agent()
+    flow = scene.call()
+    interaction_id = await enqueue(flow, "1")
+    leg = await connect_call(scene, agent, flow, interaction_id)
+    await leg.conference_event("conference-start", "CF" + "d" * 32)
+
+    ack = await agent.call("transfer", {"interaction_id": interaction_id, "queue": "calls"})
+    assert ack.get("ok"), ack
+    moved = await scene.api.wait_for(2, f"/Calls/{flow.sid}.json")
+    back = twiml_of(moved[-1].form["Twiml"]).find("Enqueue")  # out of the room, into line
+    assert back is not None and back.text == f"interaction-{interaction_id}"
+    [hung] = await scene.api.wait_for(1, f"/Calls/{leg.sid}.json")
+    assert hung.form["Status"] == "completed"  # the agent's phone is free
+    interaction = await scene.running.hub.store.interaction(interaction_id)
+    assert (interaction.queue, interaction.state.value) == ("calls", "queued")
+    # The end of the agent's leg that follows does not end the customer's call.
+    await leg.status("completed", duration_s=12)
+    wait = await flow.poll_wait(flow.enqueue)
+    assert wait.first("Say").text == "You are next in line."
+
+
+async def test_voice_closing_a_live_call_in_the_console_hangs_up(scene: VoiceScene) -> None:
+    agent = await scene.agent()
+    flow = scene.call()
+    interaction_id = await enqueue(flow, "1")
+    await connect_call(scene, agent, flow, interaction_id)
+    ack = await agent.call("close", {"interaction_id": interaction_id})
+    assert ack["work"]["state"] == "wrap_up"
+    ended = await scene.api.wait_for(2, f"/Calls/{flow.sid}.json")
+    assert ended[-1].form["Status"] == "completed"
+    voice = (
+        await scene.running.hub.desk.work_item(
+            await scene.running.hub.store.interaction(interaction_id)
+        )
+    )["voice"]
+    assert (voice["stage"], voice["hung_up_by"]) == ("ended", "agent")
