@@ -29,6 +29,7 @@ from channels.webchat import transport as webchat
 from hub import api
 from hub.auth import Authenticator
 from hub.bus import InProcessBus
+from hub.clock import SteadyClock
 from hub.config import ConfigError, Settings, load_settings
 from hub.desk import Desk
 from hub.errors import HubError, InvalidInput
@@ -159,7 +160,10 @@ async def configure_twilio(settings: Settings, *, dry_run: bool = False) -> list
         await api.close()
 
 
-def build(settings: Settings, *, clock: Clock = utc_now, config_path: str | None = None) -> Hub:
+def build(settings: Settings, *, clock: Clock | None = None, config_path: str | None = None) -> Hub:
+    """Wire a hub. Its clock is steady by default (wall time at start, then monotonic), so a
+    jump of the machine's clock does not expire offers or wrap-ups at once (hub.clock)."""
+    clock = clock or SteadyClock()
     store = SqlStore(make_engine(settings.database.url, echo=settings.database.echo))
     sms_store = SqlSmsStore(store)
     bus = InProcessBus()

@@ -18,6 +18,7 @@ from aiohttp import web
 from hub.app import Hub, build, utc_now
 from hub.config import Settings, load_settings
 from hub.model import Role
+from hub.ports import Clock
 from tests.functional.postgres import postgres_database
 
 PASSWORD = "correct horse battery"
@@ -87,8 +88,8 @@ class Running:
 
 
 @contextlib.asynccontextmanager
-async def serve(settings: Settings) -> AsyncIterator[Running]:
-    hub = build(settings)
+async def serve(settings: Settings, clock: Clock | None = None) -> AsyncIterator[Running]:
+    hub = build(settings) if clock is None else build(settings, clock=clock)
     runner = web.AppRunner(hub.app, shutdown_timeout=1)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", settings.http.port)
