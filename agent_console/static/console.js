@@ -12,6 +12,7 @@ import {
   numberAsName as smsNumberAsName,
   remember as rememberSms,
 } from "/console/static/sms.js";
+import { CallPanel } from "/console/static/voice.js";
 
 // ---------------------------------------------------------------------------
 // Small helpers
@@ -80,6 +81,8 @@ const WITHDRAW_REASONS = {
   agent_away: "you went away",
   agent_offline: "you went offline",
   abandoned: "the customer left",
+  no_answer: "your phone was not answered",
+  busy: "your phone was busy",
 };
 
 // ---------------------------------------------------------------------------
@@ -172,6 +175,19 @@ const baseTitle = document.title;
 // The email view (subject, HTML, attachments, reply form) replaces the chat box for emails.
 const emailView = new EmailView({ onAuthLost: () => goToLogin(), toast: (m, k) => toast(m, k) });
 // SMS: delivery status per reply, media links, the opt-out notice and the 1,600-character counter.
+const callPanel = new CallPanel(
+  {
+    panel: $("call-panel"),
+    state: $("call-state"),
+    timer: $("call-timer"),
+    hold: $("call-hold"),
+    mute: $("call-mute"),
+    hangup: $("call-hangup"),
+    error: $("call-error"),
+    recording: $("call-recording"),
+  },
+  (event, data) => request(event, data),
+);
 const smsComposer = new SmsComposer({ optOut: ui.smsOptOut, counter: ui.smsCounter, composer: ui.composer, send: ui.send });
 
 // ---------------------------------------------------------------------------
@@ -565,6 +581,13 @@ async function declineOffer(id) {
 }
 
 function onOfferWithdrawn(data) {
+  // A call accepted while the phone rang is shown as work until it is answered.
+  const work = store.work.get(data.interaction_id);
+  if (work && work.item.state === "offered") {
+    removeWork(data.interaction_id, { silent: true });
+    const reason = WITHDRAW_REASONS[data.reason] || data.reason || "it was withdrawn";
+    toast(`Call from ${customerName(work.item.customer)} not connected: ${reason}.`, "warning");
+  }
   const entry = removeOffer(data.interaction_id);
   if (!entry) return;
   const reason = WITHDRAW_REASONS[data.reason] || data.reason || "it was withdrawn";
@@ -782,6 +805,7 @@ function tickWork() {
   for (const [id, entry] of store.work) {
     if (entry.item.state === "wrap_up") renderWorkItem(id);
   }
+  callPanel.tick();
 }
 
 // ---------------------------------------------------------------------------
@@ -835,6 +859,7 @@ function renderThread() {
     ui.endWrapUp.hidden = true;
     ui.wrapUpStatus.hidden = true;
     smsComposer.render(null);
+    callPanel.render(null);
     updateNoteForm();
     return;
   }
@@ -846,8 +871,9 @@ function renderThread() {
     ui.threadMeta.append(el("span", "thread-since", `since ${formatClock(item.assigned_at)}`));
   }
   const isEmail = item.channel === "email";
+  const isCall = callPanel.render(item);
   ui.messages.hidden = isEmail;
-  ui.composerForm.hidden = isEmail;
+  ui.composerForm.hidden = isEmail || isCall;
   if (isEmail) emailView.show(item);
   else emailView.hide();
   const messages = [...(item.messages || [])];
