@@ -379,10 +379,11 @@ class VoiceChannel:
             if not raw.isdigit():
                 raise InvalidInput("interaction_id must be a number")
             call = await self._calls.call_of_interaction(int(raw))
-            if call is not None:
+            if call is not None and call.recording_url != recording.url:
                 await self._calls.update_call(
                     call.call_sid, recording_url=recording.url, recording_s=recording.duration_s
                 )
+                await self._store.add_step(int(raw), "call_recorded", now=self._clock())
         else:
             raise InvalidInput("kind must be voicemail or call")
         return web.Response(status=204)
@@ -660,7 +661,8 @@ class VoiceChannel:
             )
             self._spawn(self._hang_up(agent_sid, "completed"))
             return
-        interaction = await self._store.interaction(iid)
+        # On the interaction's record: the ring time is this step's time less the offer's.
+        interaction = await self._store.add_step(iid, "call_answered", now=now, agent_id=agent_id)
         caller = self._conference_twiml(interaction).to_xml()
         if call.stage == "callback_ringing":
             customer_sid = await self._api.create_call(
@@ -761,6 +763,9 @@ class VoiceChannel:
             hung_up_by="agent",
         )
         if ended is not None:
+            await self._store.add_step(
+                e.interaction.interaction_id, "call_ended_by_agent", now=now, agent_id=call.agent_id
+            )
             self._spawn(self._hang_up(call.customer_leg_sid or call.call_sid, "completed"))
 
     async def _redirect(self, call_sid: str, response: VoiceResponse) -> None:
@@ -830,6 +835,7 @@ class VoiceChannel:
         iid = ended.interaction_id
         self._estimates.pop(iid, None)
         log.info("interaction_id=%s call ended; %s hung up first", iid, by)
+        await self._store.add_step(iid, f"call_ended_by_{by}", now=now, agent_id=ended.agent_id)
         try:
             if by == "agent" and ended.agent_id is not None:
                 await self._router.close(iid, ended.agent_id)
@@ -873,6 +879,11 @@ class VoiceChannel:
             call = await self._calls.update_call(call.call_sid, muted=muted) or call
         else:
             raise InvalidInput("action must be one of: hold, resume, mute, unmute, hangup")
+        if action in ("hold", "resume"):
+            step = "call_held" if action == "hold" else "call_resumed"
+            await self._store.add_step(
+                interaction.interaction_id, step, now=now, agent_id=call.agent_id
+            )
         log.info("interaction_id=%s call %s", interaction.interaction_id, action)
         return call_json(call)
 

@@ -175,19 +175,19 @@ async def test_voice_duplicate_webhooks_are_idempotent(scene: VoiceScene) -> Non
     assert agent.pending("offer") == []
 
 
-@pytest.mark.parametrize("signature", [None, "bad-signature"])
-async def test_voice_webhook_without_valid_signature_is_refused(
-    scene: VoiceScene, signature: str | None
-) -> None:
+async def test_voice_webhook_without_valid_signature_is_refused(scene: VoiceScene) -> None:
     flow = scene.call()
-    answer = await flow.dial(signature=signature)
-    assert answer.status == 403
-    status = await flow.post(
-        scene.twilio.public_url + "/twilio/voice/status",
-        {"CallSid": flow.sid, "CallStatus": "completed"},
-        signature=signature,
-    )
-    assert status.status == 403
+    for signature in (None, "bad-signature"):
+        assert (await flow.dial(signature=signature)).status == 403
+        status = await flow.post(
+            scene.twilio.public_url + "/twilio/voice/status",
+            {"CallSid": flow.sid, "CallStatus": "completed"},
+            signature=signature,
+        )
+        assert status.status == 403
+    # Signed for another URL (a proxy that rewrote the path): refused too.
+    wrong = await flow.dial(signed_url=scene.twilio.public_url + "/twilio/sms")
+    assert wrong.status == 403
     assert await count(scene, t.voice_calls) == 0
 
 
@@ -332,6 +332,16 @@ async def test_voice_accept_bridges_caller_and_agent_and_records_the_call(
     assert voice["ring_s"] is not None and voice["ring_s"] >= 0
     assert voice["talk_s"] is not None and voice["talk_s"] >= 0
     assert (voice["recording_url"], voice["recording_s"]) == (recording, 88)
+    # The call's timeline is on the customer's record, each step with its time.
+    status, record = await scene.running.get(
+        f"/api/v1/customers/{interaction.customer_id}",
+        await scene.running.sign_in("alice@example.com"),
+    )
+    assert status == 200, record
+    [history] = record["interactions"]
+    steps = [step["step"] for step in history["steps"]]
+    for step in ("offered", "call_answered", "call_ended_by_customer", "call_recorded"):
+        assert step in steps, steps
 
 
 async def test_voice_agent_no_answer_puts_the_caller_back_at_the_front(tmp_path: Path) -> None:
@@ -414,6 +424,11 @@ async def test_voice_agent_holds_mutes_and_hangs_up_through_the_rest_api(
     await leg.conference_event("conference-end", conference_sid)
     await flow.status("completed", duration_s=30)
     assert (await scene.running.hub.store.interaction(interaction_id)).closed_by == "agent"
+    interaction = await scene.running.hub.store.interaction(interaction_id)
+    [record] = await scene.running.hub.store.interactions(customer_id=interaction.customer_id)
+    steps = [step.step for step in record.steps]
+    assert steps.count("call_held") == 1 and steps.count("call_resumed") == 1
+    assert steps.count("call_ended_by_agent") == 1
 
 
 async def test_voice_transfer_to_a_queue_puts_the_caller_back_in_line(
