@@ -23,8 +23,6 @@ caller keeps waiting at their place.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
@@ -36,6 +34,7 @@ from multidict import MultiDict
 from twilio.twiml.voice_response import VoiceResponse
 
 from channels.twilio.client import TwilioApi
+from channels.twilio.tasks import BackgroundTasks
 from channels.twilio.voice import (
     FINAL_STATUSES,
     UNREACHABLE,
@@ -82,7 +81,6 @@ CONFERENCE_PATH = VOICE_PATH + "/conference"  # conference and participant event
 WAITING = ("queued", "callback")
 RINGING = {"queued": "ringing", "callback": "callback_ringing"}
 BACK = {v: k for k, v in RINGING.items()}
-STOP_TIMEOUT_S = 3.0
 
 
 class CallRouter(Protocol):
@@ -139,26 +137,19 @@ class VoiceChannel:
         self._api = api
         self._schedules = dict(schedules)
         self._estimates: dict[int, float | None] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks()
         bus.subscribe(QueuePositionChanged, self._on_position)
         bus.subscribe(OfferWithdrawn, self._on_withdrawn)
         bus.subscribe(InteractionRequeued, self._on_requeued)
         bus.subscribe(WrapUpStarted, self._on_wrap_up)
 
     async def stop(self) -> None:
-        if self._tasks:
-            _, late = await asyncio.wait(set(self._tasks), timeout=STOP_TIMEOUT_S)
-            for task in late:
-                task.cancel()
-            for task in late:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await self._tasks.stop()
         await self._api.close()
 
     async def idle(self) -> None:
         """Wait until no REST request started by an event is in flight (for tests)."""
-        while self._tasks:
-            await asyncio.wait(set(self._tasks))
+        await self._tasks.idle()
 
     # ------------------------------------------------------------------ helpers
     def _url(self, route: str, **query: object) -> str:
@@ -187,9 +178,7 @@ class VoiceChannel:
         return call
 
     def _spawn(self, coro: Any) -> None:
-        task: asyncio.Task[None] = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(coro)
 
     # ------------------------------------------------------------------ routes
     def add_routes(self, twilio: web.Application) -> None:

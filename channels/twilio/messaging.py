@@ -15,8 +15,6 @@ stored and shown to the agent, and so is every later delivery status.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 from typing import Any
@@ -37,6 +35,7 @@ from channels.twilio.sms import (
     status_callback_url,
     statuses_before,
 )
+from channels.twilio.tasks import BackgroundTasks
 from channels.twilio.webhook import PREFIX, SMS_PATH, SMS_STATUS_PATH, form_of, twiml
 from hub.config import TwilioSettings
 from hub.errors import Conflict, HubError, InvalidInput, NotFound
@@ -51,7 +50,6 @@ log = logging.getLogger(__name__)
 
 OPTED_OUT_CODE = "21610"  # Twilio: the recipient texted STOP
 UNSENT_AFTER_S = 120  # a reply still pending this long after a restart was never confirmed
-STOP_TIMEOUT_S = 3.0
 
 
 class SmsChannel:
@@ -73,7 +71,7 @@ class SmsChannel:
         self._bus = bus
         self._clock = clock
         self._api = api
-        self._sending: set[asyncio.Task[None]] = set()
+        self._sending = BackgroundTasks()
         bus.subscribe(ReplySent, self._on_reply)
 
     # ------------------------------------------------------------------ lifecycle
@@ -83,19 +81,12 @@ class SmsChannel:
 
     async def stop(self) -> None:
         """Let replies being handed to Twilio finish (briefly), then close the client."""
-        if self._sending:
-            _, late = await asyncio.wait(set(self._sending), timeout=STOP_TIMEOUT_S)
-            for task in late:
-                task.cancel()
-            for task in late:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await self._sending.stop()
         await self._api.close()
 
     async def idle(self) -> None:
         """Wait until no reply is being handed to Twilio (for tests and shutdown)."""
-        while self._sending:
-            await asyncio.wait(set(self._sending))
+        await self._sending.idle()
 
     # ------------------------------------------------------------------ webhooks
     def add_routes(self, twilio: web.Application) -> None:
@@ -188,9 +179,7 @@ class SmsChannel:
     async def _on_reply(self, e: ReplySent) -> None:
         if e.interaction.channel is not Channel.SMS:
             return
-        task = asyncio.create_task(self._send(e.interaction, e.message))
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
+        self._sending.spawn(self._send(e.interaction, e.message))
 
     async def _send(self, interaction: Interaction, message: Message) -> None:
         try:
