@@ -44,6 +44,7 @@ import math
 import random
 import statistics
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -188,41 +189,44 @@ def simulate(scenario: Scenario, *, rng: random.Random | None = None) -> Result:
     return run.result()
 
 
-class _Run:
-    """The mutable state of one simulation; lives only inside ``simulate``."""
+class _Loop:
+    """The discrete-event loop both simulations share: a heap of arrivals, hang-ups and
+    patience ends on a virtual clock, the engine's own deadlines between them, and agents who
+    accept every offer at once. Subclasses say who the agents are, what arrives and what an
+    answered call costs."""
 
-    def __init__(self, scenario: Scenario, rng: random.Random) -> None:
-        self.s = scenario
+    engine: Engine
+
+    def __init__(self, calls: int, arrival_rate_per_s: float, rng: random.Random) -> None:
+        self.calls = calls
+        self.arrival_rate_per_s = arrival_rate_per_s
         self.rng = rng
-        queue = Queue(
-            QUEUE,
-            frozenset({Channel.VOICE}),
-            offer_timeout_s=OFFER_TIMEOUT_S,
-            wrap_up_s=0.0,
-        )
-        self.engine = Engine({QUEUE: queue})
         self.t = 0.0
         self.heap: list[tuple[float, int, int, int]] = []
         self.seq = 0
-        n = scenario.calls + 1  # interaction ids run 1 .. calls
+        n = calls + 1  # interaction ids run 1 .. calls
         self.arrived_at = [0.0] * n
-        self.handling_s = [0.0] * n
         self.delay_s: list[float | None] = [None] * n
         self.abandoned = [False] * n
         self.agent_of = [0] * n
         self.resolved = 0
         self.busy = 0
         self.busy_area = 0.0  # integral of busy agents over time since 0
-        # busy_area and time at the first arrival of each batch, and at the last arrival
-        self.marks: list[tuple[float, float]] = []
-        self.first_of_batch = set(_batch_starts(scenario.calls, scenario.warmup))
 
-    # ------------------------------------------------------------------ the loop
+    def agent_events(self) -> Iterable[AgentStateChanged]:
+        raise NotImplementedError
+
+    def arrive(self, iid: int) -> None:
+        raise NotImplementedError
+
+    def answered(self, iid: int, agent_id: int) -> None:
+        raise NotImplementedError
+
     def play(self) -> None:
-        for agent_id in range(1, self.s.agents + 1):
-            self.feed(AgentStateChanged(agent_id, Presence.AVAILABLE, {Channel.VOICE: 1}))
-        self.push(self.rng.expovariate(self.s.arrival_rate_per_s), _ARRIVAL, 1)
-        while self.resolved < self.s.calls:
+        for event in self.agent_events():
+            self.feed(event)
+        self.push(self.rng.expovariate(self.arrival_rate_per_s), _ARRIVAL, 1)
+        while self.resolved < self.calls:
             if not self.heap:
                 raise RuntimeError("simulation stalled with calls unresolved")
             deadline = self.engine.next_deadline()
@@ -241,20 +245,6 @@ class _Run:
             elif self.delay_s[iid] is None and not self.abandoned[iid]:
                 self.feed(CustomerLeft(iid))
 
-    def arrive(self, iid: int) -> None:
-        s = self.s
-        self.arrived_at[iid] = self.t
-        self.handling_s[iid] = self.rng.expovariate(1.0 / s.aht_s)
-        if s.patience_s is not None:
-            self.push(self.t + self.rng.expovariate(1.0 / s.patience_s), _PATIENCE_OVER, iid)
-        if iid in self.first_of_batch:
-            self.marks.append((self.t, self.busy_area))
-        if iid < s.calls:
-            self.push(self.t + self.rng.expovariate(s.arrival_rate_per_s), _ARRIVAL, iid + 1)
-        else:
-            self.marks.append((self.t, self.busy_area))
-        self.feed(InteractionQueued(iid, QUEUE, Channel.VOICE, 0, self.now()))
-
     def feed(self, event: Event, now: datetime | None = None) -> None:
         """Hand one event to the engine and act on its commands, agents accepting at once."""
         at = self.now() if now is None else now
@@ -271,13 +261,6 @@ class _Run:
                     self.abandoned[command.interaction_id] = True
                     self.resolved += 1
 
-    def answered(self, iid: int, agent_id: int) -> None:
-        self.delay_s[iid] = self.t - self.arrived_at[iid]
-        self.agent_of[iid] = agent_id
-        self.busy += 1
-        self.resolved += 1
-        self.push(self.t + self.handling_s[iid], _HANG_UP, iid)
-
     def advance(self, t: float) -> None:
         self.busy_area += self.busy * (t - self.t)
         self.t = t
@@ -288,6 +271,51 @@ class _Run:
     def push(self, t: float, kind: int, iid: int) -> None:
         self.seq += 1
         heapq.heappush(self.heap, (t, self.seq, kind, iid))
+
+
+class _Run(_Loop):
+    """The mutable state of one simulation; lives only inside ``simulate``."""
+
+    def __init__(self, scenario: Scenario, rng: random.Random) -> None:
+        super().__init__(scenario.calls, scenario.arrival_rate_per_s, rng)
+        self.s = scenario
+        queue = Queue(
+            QUEUE,
+            frozenset({Channel.VOICE}),
+            offer_timeout_s=OFFER_TIMEOUT_S,
+            wrap_up_s=0.0,
+        )
+        self.engine = Engine({QUEUE: queue})
+        self.handling_s = [0.0] * (scenario.calls + 1)
+        # busy_area and time at the first arrival of each batch, and at the last arrival
+        self.marks: list[tuple[float, float]] = []
+        self.first_of_batch = set(_batch_starts(scenario.calls, scenario.warmup))
+
+    # ------------------------------------------------------------------ the calls
+    def agent_events(self) -> Iterable[AgentStateChanged]:
+        for agent_id in range(1, self.s.agents + 1):
+            yield AgentStateChanged(agent_id, Presence.AVAILABLE, {Channel.VOICE: 1})
+
+    def arrive(self, iid: int) -> None:
+        s = self.s
+        self.arrived_at[iid] = self.t
+        self.handling_s[iid] = self.rng.expovariate(1.0 / s.aht_s)
+        if s.patience_s is not None:
+            self.push(self.t + self.rng.expovariate(1.0 / s.patience_s), _PATIENCE_OVER, iid)
+        if iid in self.first_of_batch:
+            self.marks.append((self.t, self.busy_area))
+        if iid < s.calls:
+            self.push(self.t + self.rng.expovariate(s.arrival_rate_per_s), _ARRIVAL, iid + 1)
+        else:
+            self.marks.append((self.t, self.busy_area))
+        self.feed(InteractionQueued(iid, QUEUE, Channel.VOICE, 0, self.now()))
+
+    def answered(self, iid: int, agent_id: int) -> None:
+        self.delay_s[iid] = self.t - self.arrived_at[iid]
+        self.agent_of[iid] = agent_id
+        self.busy += 1
+        self.resolved += 1
+        self.push(self.t + self.handling_s[iid], _HANG_UP, iid)
 
     # ------------------------------------------------------------------ measuring
     def result(self) -> Result:
@@ -632,13 +660,13 @@ def _multiskill_engine(s: MultiSkillScenario, routing: str) -> Engine:
     return Engine({QUEUE: queue}, rules=compile_rules(raw, [QUEUE]))
 
 
-class _MultiRun:
+class _MultiRun(_Loop):
     """The mutable state of one multi-skill run; lives only inside ``simulate_multiskill``."""
 
     def __init__(self, scenario: MultiSkillScenario, routing: str, rng: random.Random) -> None:
+        super().__init__(scenario.calls, scenario.arrival_rate_per_s, rng)
         self.s = scenario
         self.routing = routing
-        self.rng = rng
         self.engine = _multiskill_engine(scenario, routing)
         self.skills: dict[int, dict[str, int]] = {}
         for group in scenario.team:
@@ -649,46 +677,17 @@ class _MultiRun:
         self.cumulative = list(
             itertools.accumulate(share / total for _, share in scenario.call_types)
         )
-        self.t = 0.0
-        self.heap: list[tuple[float, int, int, int]] = []
-        self.seq = 0
         n = scenario.calls + 1  # interaction ids run 1 .. calls
-        self.arrived_at = [0.0] * n
         self.call_type = [""] * n
         self.base_s = [0.0] * n
         self.handling_s: list[float | None] = [None] * n
-        self.delay_s: list[float | None] = [None] * n
         self.expert = [False] * n
-        self.abandoned = [False] * n
-        self.agent_of = [0] * n
-        self.resolved = 0
-        self.busy = 0
-        self.busy_area = 0.0
         self.first_mark: tuple[float, float] | None = None
         self.last_mark: tuple[float, float] | None = None
 
-    def play(self) -> None:
+    def agent_events(self) -> Iterable[AgentStateChanged]:
         for agent_id, skills in self.skills.items():
-            self.feed(AgentStateChanged(agent_id, Presence.AVAILABLE, {Channel.VOICE: 1}, skills))
-        self.push(self.rng.expovariate(self.s.arrival_rate_per_s), _ARRIVAL, 1)
-        while self.resolved < self.s.calls:
-            if not self.heap:
-                raise RuntimeError("simulation stalled with calls unresolved")
-            deadline = self.engine.next_deadline()
-            if deadline is not None:
-                deadline_t = (deadline - START_AT).total_seconds()
-                if deadline_t <= self.heap[0][0]:
-                    self.advance(max(self.t, deadline_t))
-                    self.feed(Tick(), now=max(deadline, self.now()))
-                    continue
-            t, _, kind, iid = heapq.heappop(self.heap)
-            self.advance(t)
-            if kind == _ARRIVAL:
-                self.arrive(iid)
-            elif kind == _HANG_UP:
-                self.feed(AgentClosed(iid, self.agent_of[iid]))
-            elif self.delay_s[iid] is None and not self.abandoned[iid]:
-                self.feed(CustomerLeft(iid))
+            yield AgentStateChanged(agent_id, Presence.AVAILABLE, {Channel.VOICE: 1}, skills)
 
     def arrive(self, iid: int) -> None:
         s = self.s
@@ -707,22 +706,6 @@ class _MultiRun:
         attributes = {_CALL_TYPE: self.call_type[iid]}
         self.feed(InteractionQueued(iid, QUEUE, Channel.VOICE, 0, self.now(), attributes))
 
-    def feed(self, event: Event, now: datetime | None = None) -> None:
-        """Hand one event to the engine and act on its commands, agents accepting at once."""
-        at = self.now() if now is None else now
-        pending = deque([event])
-        while pending:
-            for command in self.engine.handle(pending.popleft(), at):
-                if isinstance(command, OfferInteraction):
-                    pending.append(OfferAccepted(command.interaction_id, command.agent_id))
-                elif isinstance(command, AssignInteraction):
-                    self.answered(command.interaction_id, command.agent_id)
-                elif isinstance(command, EndInteraction):
-                    self.busy -= 1
-                elif isinstance(command, AbandonInteraction):
-                    self.abandoned[command.interaction_id] = True
-                    self.resolved += 1
-
     def answered(self, iid: int, agent_id: int) -> None:
         level = self.skills[agent_id].get(self.call_type[iid], 0)
         handling = self.base_s[iid] * self.s.factor(level)
@@ -733,17 +716,6 @@ class _MultiRun:
         self.busy += 1
         self.resolved += 1
         self.push(self.t + handling, _HANG_UP, iid)
-
-    def advance(self, t: float) -> None:
-        self.busy_area += self.busy * (t - self.t)
-        self.t = t
-
-    def now(self) -> datetime:
-        return START_AT + timedelta(seconds=self.t)
-
-    def push(self, t: float, kind: int, iid: int) -> None:
-        self.seq += 1
-        heapq.heappush(self.heap, (t, self.seq, kind, iid))
 
     def result(self) -> MultiSkillResult:
         s = self.s
