@@ -277,7 +277,7 @@ class RouterRunner:
 
     async def _queued_event(self, i: Interaction) -> InteractionQueued:
         """The routing view of a new interaction: rule attributes, tier priority, last agent."""
-        customer = await self._store.customer_summary(i.customer_id)
+        customer = await self._store.customer_summary(i.customer_id, identities=False)
         first = await self._store.first_message(i.interaction_id)
         attributes: dict[str, object] = {
             **{name: "" for name in CHANNEL_ATTRIBUTES},

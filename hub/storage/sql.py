@@ -517,12 +517,15 @@ class SqlStore:
         )
         return CustomerRecord(customer, tuple(_note(n) for n in note_rows), tuple(records))
 
-    async def customer_summary(self, customer_id: int) -> Customer:
-        """Name, tier and the phone numbers and addresses agents may know them by."""
+    async def customer_summary(self, customer_id: int, *, identities: bool = True) -> Customer:
+        """Name, tier and (unless ``identities`` is false: routing needs only the tier) the
+        phone numbers and addresses agents may know them by."""
         async with self._tx() as conn:
             row = await _row(conn, t.customers.c.customer_id, customer_id)
             if row is None:
                 raise NotFound(f"no customer {customer_id}")
+            if not identities:
+                return Customer(row.customer_id, row.name, row.tier, row.created_at)
             ident_rows = (
                 await conn.execute(
                     select(t.identities)
@@ -531,8 +534,8 @@ class SqlStore:
                     .order_by(t.identities.c.identity_id)
                 )
             ).all()
-        identities = tuple(Identity(IdentityKind(r.kind), r.value) for r in ident_rows)
-        return Customer(row.customer_id, row.name, row.tier, row.created_at, identities)
+        known = tuple(Identity(IdentityKind(r.kind), r.value) for r in ident_rows)
+        return Customer(row.customer_id, row.name, row.tier, row.created_at, known)
 
     # ------------------------------------------------------------------ inbound
     async def record_inbound(
