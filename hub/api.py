@@ -135,9 +135,16 @@ async def visible_customer(request: web.Request, customer_id: int) -> None:
     user = current_user(request)
     if sees_everything(user):
         return
-    record = await request.app[STORE].customer(customer_id)
+    store = request.app[STORE]
+    # Only what the policy looks at: the customer's interactions this agent held, and those
+    # offered to them now (not the whole record with every message).
     offered = request.app[OFFERED](user.user_id)
-    require_customer(user, customer_id, (r.interaction for r in record.interactions), offered)
+    held = await store.interactions(customer_id=customer_id, agent_id=user.user_id, limit=1)
+    candidates = [r.interaction for r in held]
+    candidates += [await store.interaction(iid) for iid in offered]
+    require_customer(
+        user, customer_id, (i for i in candidates if i.customer_id == customer_id), offered
+    )
 
 
 @api(STAFF)
