@@ -1,0 +1,1 @@
+"""Several hub nodes on one PostgreSQL and one Redis (docs/scaling.md): the Redis adapters."""
