@@ -1,4 +1,5 @@
-"""The console's pages: sign-in, the agent console and the supervisor wallboard."""
+"""The console's pages: sign-in, the agent console, the supervisor wallboard and the
+historical reports and the knowledge base's management page."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 from aiohttp import web
 
 from hub.auth import STAFF, SUPERVISORS
-from hub.web import page, public
+from hub.web import page, public, softphone
 
 STATIC = Path(__file__).with_name("static")
 
@@ -22,6 +23,7 @@ async def root(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound("/console")
 
 
+@softphone
 @page(STAFF)
 async def console_page(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(STATIC / "console.html")
@@ -30,6 +32,16 @@ async def console_page(request: web.Request) -> web.StreamResponse:
 @page(SUPERVISORS)
 async def supervisor_page(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(STATIC / "supervisor.html")
+
+
+@page(SUPERVISORS)
+async def history_page(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(STATIC / "history.html")
+
+
+@page(SUPERVISORS)
+async def knowledge_page(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(STATIC / "kb.html")
 
 
 @public
@@ -43,4 +55,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/login", login_page)
     app.router.add_get("/console", console_page)
     app.router.add_get("/console/supervisor", supervisor_page)
+    app.router.add_get("/console/supervisor/history", history_page)
+    app.router.add_get("/console/kb", knowledge_page)
     app.router.add_static("/console/static", STATIC)

@@ -23,7 +23,12 @@ from tests.functional.conftest import connect, serve, settings_for
 
 async def main(chats: int, agents: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        settings = settings_for(Path(tmp), wrap_up_s=0, HUB_ROUTING__DEFAULT_CAPACITY__WEBCHAT="50")
+        settings = settings_for(
+            Path(tmp),
+            wrap_up_s=0,
+            HUB_ROUTING__DEFAULT_CAPACITY__WEBCHAT="50",
+            HUB_WEBCHAT__CONNECTIONS_PER_MINUTE_PER_ADDRESS="600000",  # all from 127.0.0.1
+        )
         async with serve(settings) as running:
             clients = []
             for n in range(agents):

@@ -5,49 +5,108 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import socketio
 from aiohttp import web
+from aiohttp.typedefs import Middleware
+from redis.asyncio import Redis
 
+from agent_console import audit_page
 from agent_console import pages as console_pages
-from agent_console.namespace import AgentNamespace, SupervisorNamespace
+from agent_console.namespace import (
+    AGENT_NAMESPACE,
+    AGENT_ROOM_PREFIX,
+    AgentNamespace,
+    SupervisorNamespace,
+)
 from channels.email import server as email_server
+from channels.email import survey as email_survey
 from channels.email import web as email_web
 from channels.email.replies import MailReplies
 from channels.email.sender import OutboxSender, Relay
+from channels.twilio import phone_web
 from channels.twilio import webhook as twilio_webhook
 from channels.twilio.calls import VoiceChannel
 from channels.twilio.client import TwilioApi
+from channels.twilio.device import Devices
 from channels.twilio.messaging import SmsChannel
+from channels.twilio.outbound import OutboundCalls
 from channels.twilio.provisioning import Configured, configure_numbers
 from channels.webchat import transport as webchat
-from hub import api
+from hub import (
+    api,
+    apikey_api,
+    audit_api,
+    customers_api,
+    history_api,
+    knowledge_api,
+    reports,
+    webhooks_api,
+)
+from hub import metrics as metrics_web
+from hub.access import Oversight
+from hub.accounts import Accounts
+from hub.apikeys import ApiKeys
+from hub.audit import Actor
+from hub.audit import AuditAction as Did
+from hub.audit_trail import Audit
 from hub.auth import Authenticator
 from hub.bus import InProcessBus
 from hub.clock import SteadyClock
+from hub.cluster import keys as cluster_keys
+from hub.cluster.commands import CommandConsumer, CommandSender
+from hub.cluster.leadership import Leadership
+from hub.cluster.lease import RouterLease
+from hub.cluster.remote import ClusterRouter
 from hub.config import ConfigError, Settings, load_settings
 from hub.desk import Desk
 from hub.errors import HubError, InvalidInput
+from hub.floor import Floor
 from hub.inbound import Inbound
 from hub.model import Channel
 from hub.ports import Clock, ReplyChannel
+from hub.proxies import forwarded_middleware
+from hub.self_service import SelfService, SelfServiceSettings
+from hub.storage.apikeys import SqlApiKeyStore
+from hub.storage.audit import SqlAuditStore
+from hub.storage.counts import SqlCounts
+from hub.storage.customers import SqlCustomerStore
+from hub.storage.devices import SqlDeviceStore
+from hub.storage.fence import SqlFence
+from hub.storage.history import SqlHistory
+from hub.storage.knowledge import SqlKnowledgeStore
 from hub.storage.migrate import upgrade
+from hub.storage.outbound import SqlOutboundStore
+from hub.storage.ratings import SqlRatingStore
 from hub.storage.sms import SqlSmsStore
 from hub.storage.sql import SqlStore, make_engine
 from hub.storage.voice import SqlVoiceStore
-from hub.throttle import FailureThrottle
+from hub.storage.webhooks import SqlWebhookStore
+from hub.surveys import Surveys
+from hub.throttle import FailureThrottle, RateLimit, per_minute
 from hub.web import (
+    API_KEYS,
     AUTHENTICATOR,
     FRAME_ANCESTORS,
+    OVERSIGHT,
+    PUBLIC_URL,
+    SOFTPHONE_SOURCES,
     access_middleware,
     errors_middleware,
     headers_middleware,
+    secure_prepared,
 )
+from hub.webhook_admin import WebhookAdmin
+from hub.webhook_outbox import WebhookRecorder, WebhookSender
+from hub.webhooks import RetryPolicy
 from routing.engine import RoutingPolicy
 from routing.expressions import parse
 from routing.rules import compile_rules
@@ -56,6 +115,12 @@ from routing.runner import RouterRunner, RoutingSetup, rule_attributes
 log = logging.getLogger(__name__)
 
 VENDOR = Path(__file__).with_name("static") / "vendor"
+# What the Twilio Voice JS SDK reaches from the console: its signalling and insights
+# (wss/https on twilio.com) and its ringtones (sdk.twilio.com).
+TWILIO_DEVICE_SOURCES = {
+    "connect-src": "wss://*.twilio.com https://*.twilio.com",
+    "media-src": "https://sdk.twilio.com",
+}
 SHUTDOWN_TIMEOUT_S = 1.0  # per phase: aiohttp waits for handlers, cancels them, waits again
 
 
@@ -76,16 +141,23 @@ class Hub:
     authenticator: Authenticator
     sio: socketio.AsyncServer
     app: web.Application
-    reload_rules: Callable[[], Awaitable[int]]
+    reload_rules: Callable[..., Awaitable[int]]
+    audit: Audit
     outbox: OutboxSender | None = None
     sms: SmsChannel | None = None
     voice: VoiceChannel | None = None
+    outbound: OutboundCalls | None = None
+    webhooks: WebhookSender | None = None
+    surveys: Surveys | None = None
+    leadership: Leadership | None = None  # in a cluster: who routes (hub.cluster)
+    cluster: ClusterRouter | None = None  # in a cluster: the router as this node reaches it
 
 
 HUB = web.AppKey("hub", Hub)
 
 
 def secret_keys(settings: Settings) -> list[str]:
+    """The signing keys, oldest first: the last signs, every one verifies (rotation)."""
     key = settings.security.secret_key
     if key is None or not key.get_secret_value():
         log.warning(
@@ -93,7 +165,14 @@ def secret_keys(settings: Settings) -> list[str]:
             "start new conversations after a restart"
         )
         return [secrets.token_urlsafe(32)]
-    return [key.get_secret_value()]
+    previous = settings.security.previous_secret_keys
+    older = previous.get_secret_value().split(",") if previous is not None else []
+    return [k.strip() for k in older if k.strip()] + [key.get_secret_value()]
+
+
+def redis_client(url: str) -> Redis:
+    """The cluster's Redis connection pool; a stalled server fails calls after 5 s."""
+    return Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
 
 
 def routing_setup(settings: Settings) -> RoutingSetup:
@@ -133,7 +212,21 @@ def routing_setup(settings: Settings) -> RoutingSetup:
         presence_grace_s=r.presence_grace_s,
         seed=r.random_seed,
         schedules=schedules,
+        day_zone=settings.reports.zone(),
     )
+
+
+def wallboard_settings(settings: Settings) -> dict[str, Any]:
+    """What the wallboard needs of the config: each queue's target and thresholds."""
+    return {
+        "queues": {
+            q.name: {"sla_s": q.sla_s, "channels": [c.value for c in q.channels]}
+            | q.wallboard.model_dump()
+            for q in settings.queues
+        },
+        "away_reasons": list(settings.routing.away_reasons),
+        "timezone": settings.reports.timezone,
+    }
 
 
 def twilio_api(settings: Settings) -> TwilioApi:
@@ -166,16 +259,74 @@ def build(settings: Settings, *, clock: Clock | None = None, config_path: str | 
     clock = clock or SteadyClock()
     store = SqlStore(make_engine(settings.database.url, echo=settings.database.echo))
     sms_store = SqlSmsStore(store)
+    audit_store = SqlAuditStore(store)
+    audit = Audit(audit_store, clock)
     bus = InProcessBus()
-    router = RouterRunner(setup=routing_setup(settings), store=store, bus=bus, clock=clock)
+    supervisors: SupervisorNamespace | None = None  # made below; it watches the router
+    cluster = settings.cluster
+    setup = routing_setup(settings)
+    router = RouterRunner(
+        setup=setup,
+        store=store,
+        bus=bus,
+        clock=clock,
+        # In a cluster the picture also feeds the standby nodes' supervisors and questions.
+        snapshot_wanted=lambda: (
+            cluster.enabled or (supervisors is not None and supervisors.watching())
+        ),
+        cluster=cluster.enabled,
+    )
+    routing: RouterRunner | ClusterRouter = router  # what the use cases call
+    redis = None
+    node_id = cluster.node_id or f"{socket.gethostname()}-{os.getpid()}"
+    if cluster.redis_url:
+        redis = redis_client(cluster.redis_url)
+        routing = ClusterRouter(
+            runner=router,
+            sender=CommandSender(redis, node_id=node_id, timeout_s=cluster.command_timeout_s),
+            redis=redis,
+            store=store,
+            bus=bus,
+            clock=clock,
+            node_id=node_id,
+            heartbeat_s=cluster.lease_ttl_s / 3,
+            default_capacity=setup.default_capacity,
+        )
+    knowledge = SqlKnowledgeStore(store)
+    self_service = SelfService(
+        store=store,
+        knowledge=knowledge,
+        bus=bus,
+        clock=clock,
+        settings=SelfServiceSettings(
+            enabled=settings.knowledge.suggest_to_visitors,
+            max_suggestions=settings.knowledge.max_suggestions,
+            wait_s=settings.knowledge.suggestion_wait_s,
+        ),
+    )
     inbound = Inbound(
         store=store,
         bus=bus,
-        router=router,
+        router=routing,
         clock=clock,
         queue_for={Channel.WEBCHAT: settings.webchat.queue},
         mail_store=store,
         sms_store=sms_store,
+        self_service=self_service,
+    )
+
+    async def agent_name(user_id: int) -> str | None:
+        user = await store.user(user_id)
+        return None if user is None else user.name
+
+    ratings = SqlRatingStore(store)
+    surveys = Surveys(
+        ratings=ratings,
+        bus=bus,
+        clock=clock,
+        policies=settings.survey_policies(),
+        priorities={q.name: q.priority for q in settings.queues},
+        agent_name=agent_name,
     )
     sms_channel = None
     if any("sms" in n.purposes for n in settings.twilio.numbers):
@@ -186,19 +337,38 @@ def build(settings: Settings, *, clock: Clock | None = None, config_path: str | 
             bus=bus,
             clock=clock,
             api=twilio_api(settings),
+            surveys=surveys,
         )
     voice_channel = None
+    outbound = None
+    devices = Devices(settings=settings, store=SqlDeviceStore(store), clock=clock)
     if any("voice" in n.purposes for n in settings.twilio.numbers):
+        voice_store = SqlVoiceStore(store)
+        voice_api = twilio_api(settings)  # one client for both call directions; voice closes it
         voice_channel = VoiceChannel(
             settings=settings,
             inbound=inbound,
             store=store,
-            voice_store=SqlVoiceStore(store),
-            router=router,
+            voice_store=voice_store,
+            router=routing,
             bus=bus,
             clock=clock,
-            api=twilio_api(settings),
+            api=voice_api,
             schedules=settings.schedules(),
+            devices=devices,
+            surveys=surveys,
+        )
+        outbound = OutboundCalls(
+            settings=settings,
+            store=store,
+            outbound_store=SqlOutboundStore(store),
+            voice_store=voice_store,
+            router=routing,
+            bus=bus,
+            clock=clock,
+            api=voice_api,
+            devices=devices,
+            conference=voice_channel,
         )
     reply_channels: dict[Channel, ReplyChannel] = {}
     if sms_channel is not None:
@@ -208,19 +378,24 @@ def build(settings: Settings, *, clock: Clock | None = None, config_path: str | 
     desk = Desk(
         store=store,
         bus=bus,
-        router=router,
+        router=routing,
         clock=clock,
         max_message_bytes=settings.webchat.max_message_bytes,
         away_reasons=tuple(settings.routing.away_reasons),
         queue_names=tuple(q.name for q in settings.queues),
         reply_channels=reply_channels,
         calls=voice_channel,
+        wrap_up=settings.wrap_up_rules(),
+        canned_responses=tuple(c.model_dump(mode="json") for c in settings.canned_responses),
+        reply_targets=settings.reply_targets(),
     )
     sec = settings.security
     authenticator = Authenticator(
         store,
         clock,
         session_ttl_s=sec.session_ttl_s,
+        idle_timeout_s=sec.idle_timeout_s,
+        bus=bus,
         accounts=FailureThrottle(
             limit=sec.signin_failures_per_account,
             window_s=sec.signin_window_s,
@@ -233,56 +408,159 @@ def build(settings: Settings, *, clock: Clock | None = None, config_path: str | 
         ),
     )
 
-    sio = socketio.AsyncServer(async_mode="aiohttp", logger=False, engineio_logger=False)
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp",
+        logger=False,
+        engineio_logger=False,
+        # In a cluster, an emit on any node reaches the room's clients on every node.
+        client_manager=(
+            socketio.AsyncRedisManager(cluster.redis_url, channel=cluster_keys.SOCKETIO_CHANNEL)
+            if cluster.redis_url
+            else None
+        ),
+    )
+    signing_keys = secret_keys(settings)  # chat visitor tokens, survey links
     sio.register_namespace(
         webchat.ChatNamespace(
             inbound=inbound,
+            self_service=self_service,
             store=store,
             bus=bus,
-            tokens=webchat.VisitorTokens(
-                secret_keys(settings), settings.webchat.visitor_token_ttl_s
-            ),
+            tokens=webchat.VisitorTokens(signing_keys, settings.webchat.visitor_token_ttl_s),
             max_message_bytes=settings.webchat.max_message_bytes,
+            pace=RateLimit(
+                per_s=settings.webchat.messages_per_minute / 60,
+                burst=settings.webchat.message_burst,
+            ),
+            address_pace=per_minute(settings.webchat.messages_per_minute_per_address),
+            connections=per_minute(settings.webchat.connections_per_minute_per_address),
+            surveys=surveys,
         )
     )
-    sio.register_namespace(AgentNamespace(authenticator=authenticator, desk=desk, bus=bus))
+    public_url = settings.http.public_url
     sio.register_namespace(
-        SupervisorNamespace(
-            authenticator=authenticator,
-            snapshot=router.snapshot,
-            refresh=router.refresh_agents,
-            bus=bus,
+        AgentNamespace(
+            authenticator=authenticator, desk=desk, bus=bus, public_url=public_url, audit=audit
         )
     )
+    oversight = Oversight(settings.supervises())
+    floor = Floor(
+        store=store,
+        bus=bus,
+        router=routing,
+        clock=clock,
+        zone=settings.reports.zone(),
+        sla_s={q.name: q.sla_s for q in settings.queues},
+        away_reasons=tuple(settings.routing.away_reasons),
+        oversight=oversight,
+    )
+    supervisors = SupervisorNamespace(
+        authenticator=authenticator,
+        snapshot=routing.snapshot,
+        refresh=routing.refresh_agents,
+        floor=floor,
+        settings=wallboard_settings(settings),
+        bus=bus,
+        desk=desk,
+        public_url=public_url,
+        audit=audit,
+    )
+    sio.register_namespace(supervisors)
 
-    app = web.Application(middlewares=[headers_middleware, errors_middleware, access_middleware])
+    proxied: list[Middleware] = [forwarded_middleware(settings.http.trusted_proxies)]
+    app = web.Application(
+        middlewares=[
+            *(proxied if settings.http.trusted_proxies else []),
+            headers_middleware,
+            errors_middleware,
+            access_middleware,
+        ]
+    )
+    app.on_response_prepare.append(secure_prepared)
     app[AUTHENTICATOR] = authenticator
+    app[API_KEYS] = ApiKeys(SqlApiKeyStore(store), clock)
+    app[OVERSIGHT] = oversight
+    app[audit_api.AUDIT] = audit
+    app[audit_api.AUDIT_STORE] = audit_store
     app[api.STORE] = store
-    app[api.COOKIE_SECURE] = settings.security.cookie_secure
+    app[PUBLIC_URL] = public_url or ""
+    app[api.ACCOUNTS] = Accounts(store=store, authenticator=authenticator, bus=bus, clock=clock)
+    app[api.COOKIE_SECURE] = sec.cookie_secure or (public_url or "").lower().startswith("https:")
     app[api.SESSION_TTL_S] = settings.security.session_ttl_s
-    app[api.SNAPSHOT] = router.snapshot
-    app[api.OFFERED] = lambda agent_id: {iid for iid, _ in router.offers_for(agent_id)}
+    app[api.SNAPSHOT] = routing.snapshot
+    app[api.OFFERED] = lambda agent_id: {iid for iid, _ in routing.offers_for(agent_id)}
 
-    async def reload_rules() -> int:
-        """Re-read the rules from the config file; queued interactions keep their targets."""
+    async def reload_rules(actor: Actor | None = None) -> int:
+        """Re-read the rules from the config file; queued interactions keep their targets.
+        ``actor`` (the hub itself, e.g. on SIGHUP, when None) goes on the audit trail."""
+        actor = actor or Actor.system("signal SIGHUP")
         try:
             fresh = load_settings(config_path) if config_path else settings
             setup = routing_setup(fresh)
         except ConfigError as exc:
+            audit.record(actor, Did.RULES_RELOAD_REFUSED, details={"error": str(exc)})
             raise InvalidInput(f"rules not reloaded, the old ones stay: {exc}") from None
         rules = setup.rules
-        router.replace_rules(rules, setup.schedules)
+        routing.replace_rules(rules, setup.schedules)
+        audit.record(actor, Did.RULES_RELOADED, details={"rules": len(rules)})
         log.info("routing rules reloaded: %d rules", len(rules))
         return len(rules)
 
     app[api.RELOAD_RULES] = reload_rules
+    app[customers_api.CUSTOMERS] = SqlCustomerStore(store)
+    app[customers_api.CUSTOM_FIELDS] = settings.custom_fields()
+    app[customers_api.NOW] = clock
+    app[customers_api.ANNOUNCE] = bus.publish
+    app[reports.FLOOR] = floor
+
+    async def agent_names() -> dict[int, str]:
+        return {u.user_id: u.name for u in await store.users()}
+
+    app[history_api.REPORTS] = history_api.Reports(
+        store=SqlHistory(store),
+        names=agent_names,
+        clock=clock,
+        zone=settings.reports.zone(),
+        sla_s={q.name: q.sla_s for q in settings.queues},
+        first_contact=timedelta(hours=settings.reports.first_contact_hours),
+    )
+    app[knowledge_api.KNOWLEDGE] = knowledge
+    app[knowledge_api.NOW] = clock
+    app[reports.RATINGS] = ratings
     origins = " ".join(settings.webchat.embed_origins)
     app[FRAME_ANCESTORS] = f"'self' {origins}".strip()
     sio.attach(app)
     api.add_routes(app)
+    reports.add_routes(app)
+    history_api.add_routes(app)
+    audit_api.add_routes(app)
+    customers_api.add_routes(app)
+    apikey_api.add_routes(app)
+    knowledge_api.add_routes(app)
     webchat.add_routes(app)
     console_pages.add_routes(app)
+    audit_page.add_routes(app)
     app.router.add_static("/static/vendor", VENDOR)
+    metrics = metrics_web.HubMetrics(
+        bus=bus,
+        counts=SqlCounts(store),
+        snapshot=routing.snapshot,
+        connections=lambda: metrics_web.Connections(
+            agents=metrics_web.rooms_in_use(sio, AGENT_NAMESPACE, AGENT_ROOM_PREFIX),
+            visitors=metrics_web.rooms_in_use(sio, webchat.NAMESPACE, webchat.VISITOR_ROOM_PREFIX),
+        ),
+        leader=lambda: router.running,
+        clock=clock,
+    )
+    if settings.metrics.enabled and settings.metrics.port is None:
+        metrics_web.add_route(app, metrics, settings.metrics.allow)
+    phone_web.add_routes(app)
+    if voice_channel is not None and outbound is not None:
+        app[phone_web.DEVICES] = devices
+        app[phone_web.OUTBOUND] = outbound
+        app[phone_web.WORK_ITEM] = desk.work_item
+        if not settings.twilio.browser_phone_missing():
+            app[SOFTPHONE_SOURCES] = TWILIO_DEVICE_SOURCES
 
     mail = settings.email
     outbox = OutboxSender(
@@ -314,6 +592,20 @@ def build(settings: Settings, *, clock: Clock | None = None, config_path: str | 
         queued=outbox.wake,
     )
     email_web.add_routes(app)
+    if settings.http.public_url:
+        links = email_survey.SurveyLinks(signing_keys, settings.http.public_url)
+        email_survey.MailSurveys(
+            store=store,
+            mail_store=store,
+            bus=bus,
+            clock=clock,
+            links=links,
+            domain=mail.domain,
+            queued=outbox.wake,
+        )
+        email_survey.add_routes(
+            app, email_survey.SurveyPages(store=store, surveys=surveys, links=links)
+        )
     smtp_limits = email_server.SmtpLimits(
         max_message_bytes=mail.max_message_bytes,
         max_recipients=mail.max_recipients,
@@ -334,14 +626,49 @@ def build(settings: Settings, *, clock: Clock | None = None, config_path: str | 
             sms_channel.add_routes(twilio)
         if voice_channel is not None:
             voice_channel.add_routes(twilio)
+        if outbound is not None:
+            outbound.add_routes(twilio)
         app.add_subapp(twilio_webhook.PREFIX, twilio)
 
     hub = Hub(
-        settings, store, bus, router, inbound, desk, authenticator, sio, app, reload_rules, outbox
+        settings,
+        store,
+        bus,
+        router,
+        inbound,
+        desk,
+        authenticator,
+        sio,
+        app,
+        reload_rules,
+        audit,
+        outbox,
     )
     hub.sms = sms_channel
     hub.voice = voice_channel
+    hub.outbound = outbound
+    hub.surveys = surveys
     app[HUB] = hub
+    if redis is not None and isinstance(routing, ClusterRouter):
+        hub.cluster = routing
+        hub.leadership = Leadership(
+            lease=RouterLease(redis, node_id=node_id, ttl_s=cluster.lease_ttl_s),
+            fence=SqlFence(store),
+            router=router,
+            node_id=node_id,
+            ttl_s=cluster.lease_ttl_s,
+            now=clock,
+            duties=[
+                routing,
+                CommandConsumer(
+                    redis,
+                    node_id=node_id,
+                    timeout_s=cluster.command_timeout_s,
+                    handle=routing.handle,
+                    routing=lambda: router.running,
+                ),
+            ],
+        )
 
     async def email_channel(_app: web.Application) -> AsyncIterator[None]:
         """SMTP in (only when inbound addresses are configured) and the outbox sender."""
@@ -368,10 +695,24 @@ def build(settings: Settings, *, clock: Clock | None = None, config_path: str | 
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
         await upgrade(store.engine)
-        await router.start()
+        await audit.start()
+        if hub.leadership is None or hub.cluster is None:
+            await router.start()
+        else:
+            await hub.cluster.start()
+            await hub.leadership.start()  # routes when (and while) it holds the lease
         log.info("contact-hub ready")
         yield
-        await router.stop()
+        await self_service.close()
+        await supervisors.stop()
+        if hub.leadership is None or hub.cluster is None:
+            await router.stop()
+        else:
+            await hub.leadership.stop()
+            await hub.cluster.stop()
+        if redis is not None:
+            await redis.aclose()
+        await audit.stop()  # every entry recorded until now is stored (or logged)
         await store.close()
         log.info("contact-hub stopped")
 
@@ -386,6 +727,10 @@ def build(settings: Settings, *, clock: Clock | None = None, config_path: str | 
         await sio.shutdown()
 
     app.cleanup_ctx.append(lifecycle)
+    if settings.metrics.enabled and settings.metrics.port is not None:
+        app.cleanup_ctx.append(
+            metrics_web.listener(metrics, settings.metrics.host, settings.metrics.port)
+        )
     app.cleanup_ctx.append(email_channel)
 
     async def sms_lifecycle(_app: web.Application) -> AsyncIterator[None]:
@@ -398,5 +743,38 @@ def build(settings: Settings, *, clock: Clock | None = None, config_path: str | 
             await voice_channel.stop()
 
     app.cleanup_ctx.append(sms_lifecycle)
+
+    hooks = settings.webhooks
+    webhook_store = SqlWebhookStore(store)
+    webhook_sender = WebhookSender(
+        store=webhook_store,
+        clock=clock,
+        policy=RetryPolicy(hooks.retry_initial_s, hooks.retry_max_s, hooks.give_up_after_s),
+        timeout_s=hooks.timeout_s,
+        parallel=hooks.parallel,
+    )
+    # Subscribed last, so agents and supervisors hear of an event before its deliveries are
+    # written; the bus announces only committed facts, so nothing is posted that did not happen.
+    WebhookRecorder(
+        store=webhook_store,
+        clock=clock,
+        give_up_after_s=hooks.give_up_after_s,
+        recorded=webhook_sender.wake,
+    ).subscribe(bus)
+    app[webhooks_api.WEBHOOKS] = WebhookAdmin(
+        store=webhook_store,
+        clock=clock,
+        give_up_after_s=hooks.give_up_after_s,
+        queued=webhook_sender.wake,
+    )
+    webhooks_api.add_routes(app)
+    hub.webhooks = webhook_sender
+
+    async def webhook_lifecycle(_app: web.Application) -> AsyncIterator[None]:
+        await webhook_sender.start()
+        yield
+        await webhook_sender.stop()
+
+    app.cleanup_ctx.append(webhook_lifecycle)
     app.on_shutdown.append(disconnect_sockets)
     return hub

@@ -1,4 +1,6 @@
-"""The ``contact-hub`` command: run, demo, migrate, user add, twilio configure."""
+"""The ``contact-hub`` command: run, demo, migrate, user add/set-role/disable/enable/passwd,
+apikey create/list/revoke, audit export, webhook add/list/remove, customers import/export,
+twilio configure."""
 
 from __future__ import annotations
 
@@ -9,19 +11,37 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any, TextIO
 
 from aiohttp import web
 
+from hub.accounts import Accounts
+from hub.apikeys import SCOPES, ApiKeys
 from hub.app import SHUTDOWN_TIMEOUT_S, build, configure_twilio, utc_now
+from hub.audit import Actor, AuditQuery, csv_entry, csv_header, jsonl_lines, parse_time
+from hub.audit import AuditAction as Did
+from hub.audit_api import all_entries
+from hub.audit_trail import Audit
 from hub.auth import Authenticator
+from hub.bus import InProcessBus
+from hub.cli_output import write_output
 from hub.config import ConfigError, Settings, load_settings
-from hub.demo import seed
+from hub.customers_cli import add_parser as add_customers_parser
+from hub.demo import seed, seed_articles
 from hub.errors import HubError
-from hub.model import Role
+from hub.logformat import TEXT_FORMAT, set_log_format
+from hub.model import Role, User
+from hub.ports import ApiKey
+from hub.storage.apikeys import SqlApiKeyStore
+from hub.storage.audit import SqlAuditStore
+from hub.storage.knowledge import SqlKnowledgeStore
 from hub.storage.migrate import upgrade
 from hub.storage.sql import SqlStore, make_engine
+from hub.storage.webhooks import SqlWebhookStore
+from hub.webhook_admin import WebhookAdmin
+from hub.webhooks import EVENT_TYPES, Subscription
 from routing.simulate_cli import add_parser as add_simulate_parser
 
 log = logging.getLogger("hub")
@@ -38,6 +58,7 @@ def _config_path(args: argparse.Namespace) -> str | None:
 def _settings(args: argparse.Namespace) -> Settings:
     path = _config_path(args)
     settings = load_settings(path)
+    set_log_format(settings.logging.format)
     updates = {}
     if getattr(args, "host", None):
         updates["host"] = args.host
@@ -82,8 +103,20 @@ async def _serve_until_signalled(settings: Settings, banner: str, config_path: s
         await runner.cleanup()
 
 
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop when it is installed (a dependency except on Windows: a faster
+    loop for the many sockets of a busy hub); asyncio's loop otherwise."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    factory: Callable[[], Any] = uvloop.new_event_loop
+    return factory
+
+
 def _serve(settings: Settings, banner: str = "", config_path: str | None = None) -> None:
-    asyncio.run(_serve_until_signalled(settings, banner, config_path))
+    with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+        runner.run(_serve_until_signalled(settings, banner, config_path))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -100,6 +133,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         try:
             await upgrade(store.engine)
             accounts = await seed(store, Authenticator(store, utc_now, session_ttl_s=60), utc_now)
+            await seed_articles(SqlKnowledgeStore(store), utc_now)
         finally:
             await store.close()
         return [(a.role.value, a.name, a.email, a.password) for a in accounts]
@@ -112,6 +146,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"  widget on a page   {base}/widget-demo",
         f"  agent console      {base}/console",
         f"  supervisor view    {base}/console/supervisor",
+        f"  knowledge base     {base}/console/kb",
         f"  API description    {base}/api/v1/openapi.json",
         *(
             f"  email              mail {address} at SMTP "
@@ -119,7 +154,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             for address in settings.email.addresses
         ),
         "",
-        "Accounts (new passwords every time the demo starts):",
+        "Accounts (new temporary passwords every time the demo starts; the first sign-in",
+        "asks each for a password of its own):",
     ]
     lines += [f"  {role:<11} {name:<15} {email:<24} {pw}" for role, name, email, pw in accounts]
     lines += ["", "Stop with Ctrl+C."]
@@ -151,28 +187,339 @@ def _read_password(args: argparse.Namespace) -> str:
     return first
 
 
+def _operator(command: str) -> Actor:
+    """The audit actor for an operator at the command line: the OS account that ran it."""
+    try:
+        account = getpass.getuser()
+    except (OSError, KeyError):
+        account = "unknown"
+    return Actor.system(f"contact-hub {command} (os user {account})")
+
+
+async def _with_accounts(
+    settings: Settings,
+    use: Callable[[Accounts], Awaitable[User]],
+    *,
+    command: str,
+    action: Did,
+    details: Callable[[User], dict[str, Any]] = lambda user: {},
+) -> User:
+    """Run one account operation against the configured database (migrated first) and put it
+    on the audit trail as done by the operator. Sessions it ends are deleted at once; a
+    running hub closes their sockets at their next event or keep-alive (within a minute);
+    the admin REST routes close them at once."""
+    store = SqlStore(make_engine(settings.database.url))
+    try:
+        await upgrade(store.engine)
+        authenticator = Authenticator(store, utc_now, session_ttl_s=60)
+        accounts = Accounts(
+            store=store, authenticator=authenticator, bus=InProcessBus(), clock=utc_now
+        )
+        user = await use(accounts)
+        audit = Audit(SqlAuditStore(store), utc_now)
+        audit.record(
+            _operator(command), action, target=("user", user.user_id), details=details(user)
+        )
+        await audit.stop()
+        return user
+    finally:
+        await store.close()
+
+
 def cmd_user_add(args: argparse.Namespace) -> int:
     settings = _settings(args)
     password = _read_password(args)
 
-    async def add() -> int:
+    async def add(accounts: Accounts) -> User:
+        return await accounts.add(
+            email=args.email,
+            name=args.name,
+            role=Role(args.role),
+            password=password,
+            temporary=not args.permanent_password,
+        )
+
+    user = asyncio.run(
+        _with_accounts(
+            settings,
+            add,
+            command="user add",
+            action=Did.USER_ADDED,
+            details=lambda u: {"email": u.email, "role": u.role.value},
+        )
+    )
+    print(f"created {args.role} {args.email} (user_id {user.user_id})")
+    if user.must_change_password:
+        print("the password is temporary: the first sign-in asks for a new one")
+    return 0
+
+
+def cmd_user_set_role(args: argparse.Namespace) -> int:
+    async def set_role(accounts: Accounts) -> User:
+        user = await accounts.by_email(args.email)
+        return await accounts.set_role(user.user_id, Role(args.role))
+
+    user = asyncio.run(
+        _with_accounts(
+            _settings(args),
+            set_role,
+            command="user set-role",
+            action=Did.USER_ROLE_SET,
+            details=lambda u: {"role": u.role.value},
+        )
+    )
+    print(f"{user.email} is now {user.role.value}; their sessions have ended")
+    return 0
+
+
+def _cmd_user_disabled(args: argparse.Namespace, disabled: bool) -> int:
+    async def set_disabled(accounts: Accounts) -> User:
+        user = await accounts.by_email(args.email)
+        return await accounts.set_disabled(user.user_id, disabled)
+
+    user = asyncio.run(
+        _with_accounts(
+            _settings(args),
+            set_disabled,
+            command="user disable" if disabled else "user enable",
+            action=Did.USER_DISABLED if disabled else Did.USER_ENABLED,
+        )
+    )
+    if disabled:
+        print(f"disabled {user.email}; their sessions have ended")
+    else:
+        print(f"enabled {user.email}")
+    return 0
+
+
+def cmd_user_disable(args: argparse.Namespace) -> int:
+    return _cmd_user_disabled(args, True)
+
+
+def cmd_user_enable(args: argparse.Namespace) -> int:
+    return _cmd_user_disabled(args, False)
+
+
+def cmd_user_passwd(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    password = _read_password(args)
+
+    async def passwd(accounts: Accounts) -> User:
+        user = await accounts.by_email(args.email)
+        return await accounts.set_password(
+            user.user_id, password, temporary=not args.permanent_password
+        )
+
+    user = asyncio.run(
+        _with_accounts(
+            settings,
+            passwd,
+            command="user passwd",
+            action=Did.USER_PASSWORD_SET,
+            details=lambda u: {"temporary": u.must_change_password},
+        )
+    )
+    print(f"password of {user.email} set; their sessions have ended")
+    if user.must_change_password:
+        print("the password is temporary: the next sign-in asks for a new one")
+    return 0
+
+
+async def _with_api_keys(
+    settings: Settings, use: Callable[[ApiKeys, Audit, Actor], Awaitable[Any]]
+) -> Any:
+    """Run one API-key operation against the configured database (migrated first); ``use``
+    puts what it changed on the audit trail as done by the operator."""
+    store = SqlStore(make_engine(settings.database.url))
+    try:
+        await upgrade(store.engine)
+        audit = Audit(SqlAuditStore(store), utc_now)
+        try:
+            return await use(ApiKeys(SqlApiKeyStore(store), utc_now), audit, _operator("apikey"))
+        finally:
+            await audit.stop()
+    finally:
+        await store.close()
+
+
+def _key_line(k: ApiKey) -> str:
+    used = k.last_used_at.isoformat(timespec="seconds") if k.last_used_at else "never used"
+    status = f"revoked {k.revoked_at.isoformat(timespec='seconds')}" if k.revoked_at else "active"
+    return f"{k.key_id}\t{k.prefix}\t{k.name}\t{','.join(sorted(k.scopes))}\t{status}\t{used}"
+
+
+def cmd_apikey_create(args: argparse.Namespace) -> int:
+    async def create(keys: ApiKeys, audit: Audit, operator: Actor) -> tuple[ApiKey, str]:
+        made, key = await keys.create(args.name, args.scope or [], by=operator.name)
+        audit.record(
+            operator,
+            Did.API_KEY_CREATED,
+            target=("api_key", made.key_id),
+            details={"name": made.name, "prefix": made.prefix, "scopes": sorted(made.scopes)},
+        )
+        return made, key
+
+    made, key = asyncio.run(_with_api_keys(_settings(args), create))
+    print(key)
+    print(
+        f"created API key {made.key_id} ({made.prefix}) for {made.name} with "
+        f"{', '.join(sorted(made.scopes))}; store it now, it is not shown again",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_apikey_list(args: argparse.Namespace) -> int:
+    async def listing(keys: ApiKeys, audit: Audit, operator: Actor) -> list[ApiKey]:
+        return await keys.list()
+
+    for k in asyncio.run(_with_api_keys(_settings(args), listing)):
+        print(_key_line(k))
+    return 0
+
+
+def cmd_apikey_revoke(args: argparse.Namespace) -> int:
+    async def revoke(keys: ApiKeys, audit: Audit, operator: Actor) -> ApiKey:
+        revoked = await keys.revoke((await keys.find(args.key)).key_id)
+        audit.record(
+            operator,
+            Did.API_KEY_REVOKED,
+            target=("api_key", revoked.key_id),
+            details={"name": revoked.name, "prefix": revoked.prefix},
+        )
+        return revoked
+
+    revoked = asyncio.run(_with_api_keys(_settings(args), revoke))
+    print(f"revoked API key {revoked.key_id} ({revoked.prefix}) of {revoked.name}")
+    return 0
+
+
+def cmd_audit_export(args: argparse.Namespace) -> int:
+    """Write the audit entries matching the filters, newest first, to stdout or a file."""
+    settings = _settings(args)
+    query = AuditQuery(
+        since=parse_time("--since", args.since),
+        until=parse_time("--until", args.until),
+        actor=args.actor or None,
+        action=args.action or None,
+    )
+
+    async def export(out: TextIO) -> int:
+        store = SqlStore(make_engine(settings.database.url))
+        rows = 0
+        try:
+            await upgrade(store.engine)
+            audit_store = SqlAuditStore(store)
+            if args.format == "csv":
+                out.write(csv_header())
+            async for entry in all_entries(audit_store, query):
+                out.write(csv_entry(entry) if args.format == "csv" else next(jsonl_lines([entry])))
+                rows += 1
+            out.flush()
+            audit = Audit(audit_store, utc_now)
+            audit.record(
+                _operator("audit export"),
+                Did.AUDIT_EXPORTED,
+                details={
+                    "format": args.format,
+                    "rows": rows,
+                    "since": query.since,
+                    "until": query.until,
+                    "actor": query.actor,
+                    "action": query.action,
+                },
+            )
+            await audit.stop()
+        finally:
+            await store.close()
+        return rows
+
+    rows = write_output(args.output, export)
+    print(f"exported {rows} audit entries", file=sys.stderr)
+    return 0
+
+
+async def _with_webhooks(
+    settings: Settings,
+    use: Callable[[WebhookAdmin], Awaitable[tuple[Subscription, Any]]],
+    *,
+    command: str,
+    action: Did,
+) -> tuple[Subscription, Any]:
+    """Run one webhook change against the configured database (migrated first) and put it on
+    the audit trail as done by the operator. A running hub picks it up at its next event."""
+    store = SqlStore(make_engine(settings.database.url))
+    try:
+        await upgrade(store.engine)
+        admin = WebhookAdmin(
+            store=SqlWebhookStore(store),
+            clock=utc_now,
+            give_up_after_s=settings.webhooks.give_up_after_s,
+        )
+        subscription, result = await use(admin)
+        audit = Audit(SqlAuditStore(store), utc_now)
+        audit.record(
+            _operator(command),
+            action,
+            target=("webhook", subscription.subscription_id),
+            details={"events": list(subscription.event_types), "enabled": subscription.enabled},
+        )
+        await audit.stop()
+        return subscription, result
+    finally:
+        await store.close()
+
+
+def cmd_webhook_add(args: argparse.Namespace) -> int:
+    fields: dict[str, Any] = {"url": args.url, "events": args.event or []}
+    if args.description is not None:
+        fields["description"] = args.description
+    if args.disabled:
+        fields["enabled"] = False
+
+    async def add(admin: WebhookAdmin) -> tuple[Subscription, Any]:
+        return await admin.add(fields)
+
+    subscription, secret = asyncio.run(
+        _with_webhooks(_settings(args), add, command="webhook add", action=Did.WEBHOOK_ADDED)
+    )
+    print(f"created webhook {subscription.subscription_id} for {', '.join(fields['events'])}")
+    print(f"signing secret (shown only now): {secret}")
+    return 0
+
+
+def cmd_webhook_list(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+
+    async def listing() -> list[Subscription]:
         store = SqlStore(make_engine(settings.database.url))
         try:
             await upgrade(store.engine)
-            authenticator = Authenticator(store, utc_now, session_ttl_s=60)
-            user = await store.create_user(
-                email=args.email.strip(),
-                name=args.name.strip(),
-                role=Role(args.role),
-                password_hash=authenticator.hash_password(password),
-                now=utc_now(),
-            )
+            return await SqlWebhookStore(store).subscriptions()
         finally:
             await store.close()
-        return user.user_id
 
-    user_id = asyncio.run(add())
-    print(f"created {args.role} {args.email} (user_id {user_id})")
+    found = asyncio.run(listing())
+    for s in found:
+        state = "enabled" if s.enabled else "disabled"
+        events = ",".join(s.event_types)
+        line = f"{s.subscription_id}\t{state}\t{events}\t{s.url}"
+        print(f"{line}\t{s.description}" if s.description else line)
+    if not found:
+        print("no webhooks", file=sys.stderr)
+    return 0
+
+
+def cmd_webhook_remove(args: argparse.Namespace) -> int:
+    async def remove(admin: WebhookAdmin) -> tuple[Subscription, Any]:
+        return await admin.remove(args.webhook_id), None
+
+    subscription, _ = asyncio.run(
+        _with_webhooks(
+            _settings(args), remove, command="webhook remove", action=Did.WEBHOOK_REMOVED
+        )
+    )
+    print(f"removed webhook {subscription.subscription_id} and its deliveries")
     return 0
 
 
@@ -186,6 +533,9 @@ def cmd_twilio_configure(args: argparse.Namespace) -> int:
             for key, value in item.requested.items():
                 print(f"  {key} = {value}")
             continue
+        if item.kind == "twiml_app":
+            print(f"TwiML App {item.number}:\n  browser calls  -> {urls.voice_url}")
+            continue
         print(f"{item.number} ({urls.number_sid}):")
         if urls.sms_url:
             print(f"  incoming SMS   -> {urls.sms_url}")
@@ -194,7 +544,8 @@ def cmd_twilio_configure(args: argparse.Namespace) -> int:
         if urls.status_callback:
             print(f"  call status    -> {urls.status_callback}")
     if not args.dry_run:
-        print(f"configured {len(done)} number(s)")
+        numbers = sum(1 for item in done if item.kind == "number")
+        print(f"configured {numbers} number(s)")
     return 0
 
 
@@ -218,13 +569,97 @@ def parser() -> argparse.ArgumentParser:
     add_simulate_parser(sub)
     user = sub.add_parser("user", help="manage users")
     user_sub = user.add_subparsers(dest="user_command", required=True)
-    add = user_sub.add_parser("add", help="add a user")
-    add.add_argument("--config", help=argparse.SUPPRESS, default=argparse.SUPPRESS)
-    add.add_argument("--role", required=True, choices=[r.value for r in Role])
-    add.add_argument("--email", required=True)
+    roles = [r.value for r in Role]
+
+    def user_command(name: str, help_text: str, func: Any) -> argparse.ArgumentParser:
+        sp = user_sub.add_parser(name, help=help_text)
+        sp.add_argument("--config", help=argparse.SUPPRESS, default=argparse.SUPPRESS)
+        sp.add_argument("--email", required=True)
+        sp.set_defaults(func=func)
+        return sp
+
+    def password_options(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument(
+            "--password-stdin", action="store_true", help="read the password from stdin"
+        )
+        sp.add_argument(
+            "--permanent-password",
+            action="store_true",
+            help="do not ask for a new password at the next sign-in (it is temporary by default)",
+        )
+
+    add = user_command("add", "add a user (with a temporary password)", cmd_user_add)
+    add.add_argument("--role", required=True, choices=roles)
     add.add_argument("--name", required=True)
-    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    add.set_defaults(func=cmd_user_add)
+    password_options(add)
+    set_role = user_command(
+        "set-role", "change a user's role (ends their sessions)", cmd_user_set_role
+    )
+    set_role.add_argument("--role", required=True, choices=roles)
+    user_command("disable", "disable a user (ends their sessions)", cmd_user_disable)
+    user_command("enable", "enable a disabled user", cmd_user_enable)
+    passwd = user_command(
+        "passwd", "set a user's password (temporary; ends their sessions)", cmd_user_passwd
+    )
+    password_options(passwd)
+    apikey = sub.add_parser("apikey", help="integrations' API keys")
+    apikey_sub = apikey.add_subparsers(dest="apikey_command", required=True)
+    create = apikey_sub.add_parser(
+        "create", help="create a key (printed once) with scopes: " + ", ".join(SCOPES)
+    )
+    create.add_argument("--config", help=argparse.SUPPRESS, default=argparse.SUPPRESS)
+    create.add_argument("--name", required=True, help="what the key is for, e.g. erp")
+    create.add_argument(
+        "--scope", action="append", choices=list(SCOPES), help="a scope (repeat for more)"
+    )
+    create.set_defaults(func=cmd_apikey_create)
+    listing = apikey_sub.add_parser("list", help="list keys (id, prefix, name, scopes, status)")
+    listing.add_argument("--config", help=argparse.SUPPRESS, default=argparse.SUPPRESS)
+    listing.set_defaults(func=cmd_apikey_list)
+    revoke = apikey_sub.add_parser("revoke", help="revoke a key at once")
+    revoke.add_argument("--config", help=argparse.SUPPRESS, default=argparse.SUPPRESS)
+    revoke.add_argument("key", help="the key's id, prefix (chk_...) or name")
+    revoke.set_defaults(func=cmd_apikey_revoke)
+    audit = sub.add_parser("audit", help="the audit trail")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    export = audit_sub.add_parser(
+        "export", help="write audit entries (newest first) as CSV or JSON lines"
+    )
+    export.add_argument("--config", help=argparse.SUPPRESS, default=argparse.SUPPRESS)
+    export.add_argument("--since", help="ISO 8601 time or date (UTC unless a zone is given)")
+    export.add_argument("--until", help="ISO 8601 time or date (UTC unless a zone is given)")
+    export.add_argument("--actor", help="an actor's id, or part of their name or e-mail")
+    export.add_argument("--action", help="an action (signin.failed) or family (signin)")
+    export.add_argument("--format", choices=["csv", "jsonl"], default="csv")
+    export.add_argument("--output", "-o", help="file to write (default: standard output)")
+    export.set_defaults(func=cmd_audit_export)
+    webhook = sub.add_parser("webhook", help="outbound webhooks (README: Integrations)")
+    webhook_sub = webhook.add_subparsers(dest="webhook_command", required=True)
+
+    def webhook_command(name: str, help_text: str, func: Any) -> argparse.ArgumentParser:
+        sp = webhook_sub.add_parser(name, help=help_text)
+        sp.add_argument("--config", help=argparse.SUPPRESS, default=argparse.SUPPRESS)
+        sp.set_defaults(func=func)
+        return sp
+
+    add_hook = webhook_command(
+        "add", "subscribe a URL to events; prints its secret", cmd_webhook_add
+    )
+    add_hook.add_argument("url", help="https:// (or http://127.0.0.1 for a local receiver)")
+    add_hook.add_argument(
+        "--event",
+        action="append",
+        required=True,
+        help=f"repeat for each: * (all) or {', '.join(EVENT_TYPES)}",
+    )
+    add_hook.add_argument("--description", help="what the receiver is, for the list")
+    add_hook.add_argument("--disabled", action="store_true", help="add it switched off")
+    webhook_command("list", "list the webhooks (never their secrets)", cmd_webhook_list)
+    remove_hook = webhook_command(
+        "remove", "remove a webhook and its deliveries", cmd_webhook_remove
+    )
+    remove_hook.add_argument("webhook_id", type=int)
+    add_customers_parser(sub, _settings, _operator, utc_now)
     twilio = sub.add_parser("twilio", help="Twilio phone numbers")
     twilio_sub = twilio.add_subparsers(dest="twilio_command", required=True)
     configure = twilio_sub.add_parser(
@@ -245,10 +680,11 @@ QUIET_LOGGERS = {"mail.log": "WARNING"}
 
 def configure_logging(environ: Mapping[str, str]) -> None:
     """Logging from the environment: ``HUB_LOG_LEVEL`` for the root (INFO), and
-    ``HUB_LOG_LEVELS`` ("mail.log=INFO,channels.email=DEBUG") per logger."""
+    ``HUB_LOG_LEVELS`` ("mail.log=INFO,channels.email=DEBUG") per logger. The format
+    (``logging.format``) is a setting, applied once the settings are read."""
     logging.basicConfig(
         level=environ.get("HUB_LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format=TEXT_FORMAT,
     )
     levels = dict(QUIET_LOGGERS)
     known = logging.getLevelNamesMapping()

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
@@ -21,15 +23,20 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    StringConstraints,
     ValidationError,
     field_validator,
     model_validator,
 )
 
+from hub.customers import CustomField, FieldType
 from hub.errors import InvalidInput
 from hub.hours import Schedule, parse_schedules
 from hub.model import Channel, Queue
 from hub.phone import to_e164
+from hub.reply_targets import REPLIED_CHANNELS, ReplyTargets
+from hub.satisfaction import SurveyPolicy
+from hub.wrapup import WrapUpRules
 
 ENV_PREFIX = "HUB_"
 
@@ -42,10 +49,30 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _networks(value: Any, key: str) -> Any:
+    """A list (or a comma-separated string) of addresses and networks, parsed."""
+    if isinstance(value, str):
+        value = [v for v in value.split(",") if v.strip()]
+    if not isinstance(value, list):
+        return value
+    try:
+        return [ip_network(str(v).strip()) for v in value]
+    except ValueError as exc:
+        raise ValueError(f"{key}: {exc} (use addresses like 10.0.0.0/8)") from None
+
+
 class HttpSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
     public_url: str | None = None
+    # Reverse proxies (nginx, a load balancer) whose X-Forwarded-For / -Proto are believed
+    # (hub.proxies): only when the connection comes from one of these. Empty: never.
+    trusted_proxies: list[IPv4Network | IPv6Network] = Field(default_factory=list)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value: Any) -> Any:
+        return _networks(value, "http.trusted_proxies")
 
 
 class DatabaseSettings(_Section):
@@ -53,9 +80,39 @@ class DatabaseSettings(_Section):
     echo: bool = False
 
 
+class ClusterSettings(_Section):
+    """Several hub nodes on one PostgreSQL and one Redis (docs/scaling.md). Without
+    ``redis_url`` the hub is one process: in-process events and Socket.IO, any database."""
+
+    redis_url: str | None = None  # e.g. redis://127.0.0.1:6379/0; set to run as a cluster
+    node_id: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+    # The router lease: renewed every lease_ttl_s / 3; a dead router's lease runs out after
+    # lease_ttl_s and another node takes over.
+    lease_ttl_s: float = Field(5.0, ge=1.0, le=60.0)
+    # A command to the router not answered within this is refused as unavailable.
+    command_timeout_s: float = Field(10.0, gt=0, le=120.0)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("cluster.redis_url: use redis://host:port/db (or rediss://)")
+        return value or None
+
+    @property
+    def enabled(self) -> bool:
+        return self.redis_url is not None
+
+
 class SecuritySettings(_Section):
     secret_key: SecretStr | None = None
+    # Rotation: the keys used before secret_key, comma-separated, oldest first. Visitor
+    # tokens they signed stay valid (until they expire); new ones are signed with secret_key.
+    previous_secret_keys: SecretStr | None = None
     session_ttl_s: int = Field(12 * 3600, ge=60)
+    # A session not used for this long ends (an open console keeps it in use).
+    idle_timeout_s: int = Field(1800, ge=60)
+    # Session cookies are Secure when this is set, when public_url is https, and on TLS.
     cookie_secure: bool = False
     # Repeated failed sign-ins lock the account (and, separately, the address they come
     # from) for signin_lockout_s: so many failures within signin_window_s.
@@ -70,6 +127,27 @@ class WebchatSettings(_Section):
     max_message_bytes: int = Field(8192, ge=1, le=1_048_576)
     visitor_token_ttl_s: int = Field(30 * 24 * 3600, ge=60)
     embed_origins: list[str] = Field(default_factory=list)
+    # A visitor's messages (and pre-chat forms): a burst, then this many a minute; beyond
+    # that the ack is the error rate_limited with retry_after_s (a flood costs us nothing).
+    messages_per_minute: int = Field(30, ge=1, le=60_000)
+    message_burst: int = Field(10, ge=1, le=10_000)
+    # Per address as well (a client that drops its token is a new visitor): new connections
+    # and messages, each up to this many at once and then this many a minute; a refused
+    # connection gets the connect error rate_limited. Raise them for many visitors behind one
+    # address (a company proxy, a load test).
+    connections_per_minute_per_address: int = Field(30, ge=1, le=600_000)
+    messages_per_minute_per_address: int = Field(120, ge=1, le=600_000)
+
+
+class KnowledgeSettings(_Section):
+    """The knowledge base offered to web-chat visitors (``hub.self_service``): a visitor's
+    first message is answered with up to ``max_suggestions`` published articles in their
+    language, when any match; the chat waits at most ``suggestion_wait_s`` for "did this
+    answer your question?" before it joins the queue (with its original age)."""
+
+    suggest_to_visitors: bool = True
+    max_suggestions: int = Field(3, ge=1, le=5)
+    suggestion_wait_s: float = Field(60, ge=5, le=600)
 
 
 class EmailSettings(_Section):
@@ -162,9 +240,69 @@ class RoutingSettings(_Section):
         return self
 
 
+class WallboardThresholds(_Section):
+    """When a queue's tile turns amber (warn) or red (alert) on the supervisors' wallboard."""
+
+    longest_wait_warn_s: float = Field(60.0, gt=0, le=86400)
+    longest_wait_alert_s: float = Field(180.0, gt=0, le=86400)
+    service_level_warn: float = Field(0.8, ge=0, le=1)  # below this share, the tile warns
+    service_level_alert: float = Field(0.6, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> WallboardThresholds:
+        if self.longest_wait_alert_s < self.longest_wait_warn_s:
+            raise ValueError("longest_wait_alert_s must not be less than longest_wait_warn_s")
+        if self.service_level_alert > self.service_level_warn:
+            raise ValueError("service_level_alert must not be more than service_level_warn")
+        return self
+
+
+class ReportSettings(_Section):
+    """Reports and the wallboard count "today" from midnight in this time zone; a contact
+    is a first contact (historical reports' FCR) when the customer made no other in the
+    ``first_contact_hours`` before it."""
+
+    timezone: str = "UTC"
+    first_contact_hours: int = Field(24, ge=1, le=720)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Europe/London)") from None
+        return value
+
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
 Strategy = Literal[
     "longest_idle", "round_robin", "least_occupied", "most_skilled", "ring_all", "random"
 ]
+
+
+Disposition = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class CsatSettings(_Section):
+    """A queue's satisfaction survey (hub.satisfaction): asked in the channel the contact
+    was on once it ends; a score at or below ``low_threshold`` opens a follow-up in
+    ``followup_queue`` (unset: none)."""
+
+    enabled: bool = False
+    channels: list[Channel] = Field(default_factory=lambda: list(Channel), min_length=1)
+    low_threshold: int = Field(2, ge=1, le=4)
+    followup_queue: str | None = None
+
+    def to_policy(self) -> SurveyPolicy:
+        return SurveyPolicy(
+            enabled=self.enabled,
+            channels=frozenset(self.channels),
+            low_threshold=self.low_threshold,
+            followup_queue=self.followup_queue,
+        )
 
 
 class QueueSettings(_Section):
@@ -175,11 +313,38 @@ class QueueSettings(_Section):
     offer_timeout_s: float = Field(20.0, gt=0, le=3600)
     wrap_up_s: float = Field(15.0, ge=0, le=3600)
     sla_s: float = Field(20.0, gt=0, le=86400)
+    # How long a customer who wrote last may wait for a reply (hub.reply_targets): one number
+    # for every channel, or per channel ({webchat: 60, email: 14400}); unset channels keep
+    # the defaults (chat 60 s, SMS 5 min, email 4 h).
+    reply_target_s: dict[Channel, float] = Field(default_factory=dict)
     requires: str = "true"  # which agents serve this queue, e.g. "billing >= 2"
     max_wait_s: float | None = Field(None, gt=0, le=86400)
     on_max_wait: Literal["overflow", "voicemail", "callback"] | None = None
     overflow_queue: str | None = None
     record: bool = False  # voice: record calls answered from this queue
+    wallboard: WallboardThresholds = WallboardThresholds()
+    dispositions: list[Disposition] | None = None  # None: the global list
+    disposition_required: bool = False  # "ready" is refused until one is chosen
+    csat: CsatSettings = CsatSettings()
+
+    @field_validator("reply_target_s", mode="before")
+    @classmethod
+    def _one_for_every_channel(cls, value: Any) -> Any:
+        if isinstance(value, int | float | str) and not isinstance(value, bool):
+            return {ch.value: value for ch in REPLIED_CHANNELS}
+        return value
+
+    @model_validator(mode="after")
+    def _reply_targets(self) -> QueueSettings:
+        for channel, seconds in self.reply_target_s.items():
+            if channel not in REPLIED_CHANNELS:
+                raise ValueError(f"reply_target_s: {channel.value} has none (calls are live)")
+            if not 0 < seconds <= 7 * 86400:
+                raise ValueError(
+                    f"reply_target_s for {channel.value} must be more than 0 and at most"
+                    f" 604800 (7 days), not {seconds:g}"
+                )
+        return self
 
     def to_queue(self) -> Queue:
         return Queue(
@@ -204,6 +369,9 @@ class AgentSettings(_Section):
     skills: dict[str, int] = Field(default_factory=dict)
     capacity: dict[Channel, int] = Field(default_factory=dict)
     phone: str | None = None  # where calls they accept ring (E.164 after validation)
+    # A supervisor's queues: their wallboard, reports and actions cover only these queues
+    # and the agents serving them. Not set: every queue (admins always see every queue).
+    supervises: list[str] | None = None
 
     @field_validator("phone", mode="after")
     @classmethod
@@ -322,6 +490,17 @@ class VoiceSettings(_Section):
     announce_every_s: int = Field(30, ge=5, le=600)  # hold music between announcements
     callback_after_s: float | None = Field(60.0, ge=0, le=86400)  # None: never offered
     callback_thanks: str = "Thank you. We will call you back. Goodbye."
+    callback_attempts: int = Field(3, ge=1, le=10)  # calls to a customer who does not answer
+    callback_retry_s: float = Field(30.0, ge=0, le=3600)  # between them (the agent waits)
+    # What a caller hears when a queue's max_wait_s passes (on_max_wait: callback | voicemail).
+    max_wait_callback: str = (
+        "We are sorry to keep you waiting. To keep your place and have us call you back, "
+        "press 1. Or stay on the line."
+    )
+    max_wait_voicemail: str = (
+        "We are sorry to keep you waiting. Please leave a message after the tone, "
+        "and we will call you back."
+    )
     agent_ring_timeout_s: int = Field(20, ge=5, le=120)
     caller_id: str | None = None  # for calls we place; default: the number called
 
@@ -349,6 +528,13 @@ class TwilioSettings(_Section):
     numbers: list[TwilioNumberSettings] = Field(default_factory=list)
     account_sid: SecretStr | None = None  # environment only
     auth_token: SecretStr | None = None  # environment only
+    # The browser phone (Twilio Voice JS SDK): an API key from the environment only
+    # (TWILIO_API_KEY_SID, TWILIO_API_KEY_SECRET) signs the agents' access tokens, and the
+    # TwiML App that answers calls a browser places.
+    api_key_sid: SecretStr | None = None  # environment only
+    api_key_secret: SecretStr | None = None  # environment only
+    twiml_app_sid: str | None = Field(None, pattern=r"^AP[0-9a-fA-F]{32}$")
+    browser_token_ttl_s: int = Field(900, ge=60, le=86400)  # the console renews it before
     api_base_url: str = "https://api.twilio.com"  # tests point it at a local fake
     request_timeout_s: float = Field(10.0, gt=0, le=120)
     ivr: IvrSettings = IvrSettings()
@@ -373,6 +559,95 @@ class TwilioSettings(_Section):
                 return n
         return None
 
+    def browser_phone_missing(self) -> list[str]:
+        """What the browser phone still needs (nothing: agents may take calls in the browser)."""
+        missing = [
+            env
+            for env, secret in (
+                ("TWILIO_API_KEY_SID", self.api_key_sid),
+                ("TWILIO_API_KEY_SECRET", self.api_key_secret),
+            )
+            if secret is None or not secret.get_secret_value()
+        ]
+        if self.twiml_app_sid is None:
+            missing.append("twilio.twiml_app_sid")
+        if not any("voice" in n.purposes for n in self.numbers):
+            missing.append("a voice number in twilio.numbers")
+        return missing
+
+
+def _loopback() -> list[IPv4Network | IPv6Network]:
+    return [IPv4Network("127.0.0.1/32"), IPv6Network("::1/128")]
+
+
+class WebhookSettings(_Section):
+    """Outbound webhooks (subscriptions are made by admins, not here): how long one POST may
+    take, and how failed deliveries are retried (README "Integrations")."""
+
+    timeout_s: float = Field(10.0, gt=0, le=120)
+    retry_initial_s: float = Field(30.0, gt=0, le=86400)
+    retry_max_s: float = Field(3600.0, gt=0, le=86400)
+    give_up_after_s: float = Field(86400.0, gt=0, le=7 * 86400)
+    parallel: int = Field(10, ge=1, le=200)  # deliveries posted at once
+
+
+class MetricsSettings(_Section):
+    """Prometheus ``/metrics``: on the main port for ``allow``-ed addresses only (loopback by
+    default), or, with ``port`` set, public on a listener of its own (and not on the main
+    port)."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int | None = Field(None, ge=1, le=65535)
+    allow: list[IPv4Network | IPv6Network] = Field(default_factory=_loopback)
+
+    @field_validator("allow", mode="before")
+    @classmethod
+    def _allowed(cls, value: Any) -> Any:
+        return _networks(value, "metrics.allow")
+
+
+class LoggingSettings(_Section):
+    """``json``: one JSON object per line (time, level, logger, message, extra fields), for
+    log collectors; ``text``: one readable line. Levels come from ``HUB_LOG_LEVEL(S)``."""
+
+    format: Literal["text", "json"] = "text"
+
+
+class CannedResponseSettings(_Section):
+    """A prepared answer agents insert with ``/shortcut``; ``{customer.name}``,
+    ``{agent.name}`` and ``{agent.first_name}`` are filled in when it is inserted."""
+
+    shortcut: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    title: str = Field(min_length=1, max_length=200)
+    text: str = Field(min_length=1, max_length=8000)
+    channels: list[Channel] = Field(default_factory=list)  # empty: every channel
+    language: str | None = Field(None, pattern=r"^[a-z]{2}(-[A-Za-z]{2,4})?$")  # None: any
+
+
+class CustomerFieldSettings(_Section):
+    """A custom field on every customer record, checked on every write: ``text``,
+    ``number``, ``date`` (YYYY-MM-DD) or ``choice`` (one of ``choices``)."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    type: FieldType
+    choices: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
+        default_factory=list
+    )
+
+    @model_validator(mode="after")
+    def _choices(self) -> CustomerFieldSettings:
+        if self.type is FieldType.CHOICE and not self.choices:
+            raise ValueError(f"customer_fields.{self.name}: a choice field needs choices")
+        if self.type is not FieldType.CHOICE and self.choices:
+            raise ValueError(f"customer_fields.{self.name}: only choice fields have choices")
+        if len(set(self.choices)) != len(self.choices):
+            raise ValueError(f"customer_fields.{self.name}: each choice once")
+        return self
+
+    def to_field(self) -> CustomField:
+        return CustomField(self.name, self.type, tuple(self.choices))
+
 
 def _default_queues() -> list[QueueSettings]:
     return [
@@ -385,14 +660,23 @@ def _default_queues() -> list[QueueSettings]:
 class Settings(_Section):
     http: HttpSettings = HttpSettings()
     database: DatabaseSettings = DatabaseSettings()
+    cluster: ClusterSettings = ClusterSettings()
     security: SecuritySettings = SecuritySettings()
     webchat: WebchatSettings = WebchatSettings()
+    knowledge: KnowledgeSettings = KnowledgeSettings()
     routing: RoutingSettings = RoutingSettings()
     queues: list[QueueSettings] = Field(default_factory=_default_queues, min_length=1)
     agents: list[AgentSettings] = Field(default_factory=list)
     email: EmailSettings = EmailSettings()
     business_hours: dict[str, dict[str, Any]] = Field(default_factory=dict)
     twilio: TwilioSettings = TwilioSettings()
+    reports: ReportSettings = ReportSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    webhooks: WebhookSettings = WebhookSettings()
+    logging: LoggingSettings = LoggingSettings()
+    dispositions: list[Disposition] = Field(default_factory=list)  # wrap-up outcome codes
+    canned_responses: list[CannedResponseSettings] = Field(default_factory=list)
+    customer_fields: list[CustomerFieldSettings] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _hours_valid(self) -> Settings:
@@ -424,10 +708,55 @@ class Settings(_Section):
                 )
             if q.on_max_wait == "overflow" and q.overflow_queue is None:
                 raise ValueError(f"queues.{q.name}.overflow_queue: needed by on_max_wait: overflow")
+            followup = q.csat.followup_queue
+            if followup is not None and followup not in by_name:
+                raise ValueError(
+                    f"queues.{q.name}.csat.followup_queue: {followup!r} is not a queue"
+                )
+            if followup is not None:
+                # A follow-up stays on the customer's channel, so replies reach them there.
+                missing = sorted(
+                    ch.value
+                    for ch in set(q.channels) & set(q.csat.channels)
+                    if ch not in by_name[followup].channels
+                )
+                if missing:
+                    raise ValueError(
+                        f"queues.{q.name}.csat.followup_queue: {followup!r} does not accept "
+                        f"{', '.join(missing)} (a follow-up is on the rated contact's channel)"
+                    )
+            mailed = Channel.EMAIL in q.channels and Channel.EMAIL in q.csat.channels
+            if q.csat.enabled and mailed and not self.http.public_url:
+                raise ValueError(
+                    f"queues.{q.name}.csat: surveys by email need http.public_url for their "
+                    "rating links (or leave email out of csat.channels)"
+                )
         emails = [a.email.lower() for a in self.agents]
         repeated = sorted({e for e in emails if emails.count(e) > 1})
         if repeated:
             raise ValueError(f"agents: each email once; repeated: {', '.join(repeated)}")
+        for a in self.agents:
+            unknown = sorted(set(a.supervises or ()) - set(by_name))
+            if unknown:
+                raise ValueError(f"agents.{a.email}.supervises: not a queue: {', '.join(unknown)}")
+        return self
+
+    def supervises(self) -> dict[str, frozenset[str]]:
+        """The queues of each supervisor limited to some (``agents[].supervises``), by e-mail."""
+        return {
+            a.email.lower(): frozenset(a.supervises)
+            for a in self.agents
+            if a.supervises is not None
+        }
+
+    @model_validator(mode="after")
+    def _cluster_database(self) -> Settings:
+        if self.cluster.enabled and not self.database.url.startswith("postgresql"):
+            raise ValueError(
+                "cluster.redis_url: several nodes need a shared PostgreSQL database; "
+                f"database.url is {self.database.url.split(':', 1)[0]}: (SQLite is one "
+                "process only)"
+            )
         return self
 
     @model_validator(mode="after")
@@ -449,6 +778,57 @@ class Settings(_Section):
                 capacity.update(agent.capacity)
                 return capacity, dict(agent.skills)
         return capacity, {}
+
+    @model_validator(mode="after")
+    def _dispositions_consistent(self) -> Settings:
+        for q in [None, *self.queues]:
+            codes = self.dispositions if q is None else q.dispositions
+            where = "dispositions" if q is None else f"queues.{q.name}.dispositions"
+            repeated = sorted({c for c in codes or () if list(codes or ()).count(c) > 1})
+            if repeated:
+                raise ValueError(f"{where}: each code once; repeated: {', '.join(repeated)}")
+            if q is not None and q.disposition_required and not (codes or self.dispositions):
+                raise ValueError(
+                    f"queues.{q.name}.disposition_required: no disposition codes to choose "
+                    "from; list them in dispositions (or the queue's own dispositions)"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _canned_unique(self) -> Settings:
+        keys = [(c.shortcut, c.language) for c in self.canned_responses]
+        repeated = sorted({f"/{k[0]}" for k in keys if keys.count(k) > 1})
+        if repeated:
+            raise ValueError(
+                "canned_responses: each shortcut once per language; repeated: "
+                + ", ".join(repeated)
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _customer_fields_unique(self) -> Settings:
+        names = [f.name for f in self.customer_fields]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError("customer_fields: each name once; repeated: " + ", ".join(repeated))
+        return self
+
+    def custom_fields(self) -> tuple[CustomField, ...]:
+        return tuple(f.to_field() for f in self.customer_fields)
+
+    def wrap_up_rules(self) -> WrapUpRules:
+        return WrapUpRules(
+            codes=tuple(self.dispositions),
+            by_queue={q.name: tuple(q.dispositions) for q in self.queues if q.dispositions},
+            required=frozenset(q.name for q in self.queues if q.disposition_required),
+        )
+
+    def reply_targets(self) -> ReplyTargets:
+        return ReplyTargets({q.name: dict(q.reply_target_s) for q in self.queues})
+
+    def survey_policies(self) -> dict[str, SurveyPolicy]:
+        """Each queue's satisfaction survey (``queues[].csat``)."""
+        return {q.name: q.csat.to_policy() for q in self.queues}
 
     def queue_map(self) -> dict[str, Queue]:
         return {q.name: q.to_queue() for q in self.queues}
@@ -516,6 +896,16 @@ class Settings(_Section):
         return {ch: n for ch, n in self.routing.default_capacity.items() if ch in served}
 
 
+# Settings holding secrets (environment only): read verbatim, never shown in an error.
+SECRET_SETTINGS = frozenset(
+    {
+        ("security", "secret_key"),
+        ("security", "previous_secret_keys"),
+        ("email", "relay_password"),
+    }
+)
+
+
 def _env_overrides(environ: Mapping[str, str]) -> dict[tuple[str, ...], tuple[str, Any]]:
     found: dict[tuple[str, ...], tuple[str, Any]] = {}
     for name, raw in environ.items():
@@ -527,7 +917,9 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[tuple[str, ...], tuple[st
         if any(not part for part in path):
             raise ConfigError(f"{name}: malformed override name")
         value: Any = raw
-        if raw.strip()[:1] in ("[", "{"):
+        # A secret is taken as written: "[x9..." is a password, and must never be echoed in
+        # a YAML error.
+        if path not in SECRET_SETTINGS and raw.strip()[:1] in ("[", "{"):
             try:
                 value = yaml.safe_load(raw)
             except yaml.YAMLError as exc:
@@ -546,7 +938,12 @@ def _apply(data: dict[str, Any], path: tuple[str, ...], value: Any, source: str)
     node[path[-1]] = value
 
 
-TWILIO_CREDENTIALS = {"TWILIO_ACCOUNT_SID": "account_sid", "TWILIO_AUTH_TOKEN": "auth_token"}
+TWILIO_CREDENTIALS = {
+    "TWILIO_ACCOUNT_SID": "account_sid",
+    "TWILIO_AUTH_TOKEN": "auth_token",
+    "TWILIO_API_KEY_SID": "api_key_sid",
+    "TWILIO_API_KEY_SECRET": "api_key_secret",
+}
 
 
 def _twilio_credentials(
@@ -619,6 +1016,7 @@ def _describe(
             str(path) if path else "defaults",
         )
         value = err.get("input")
-        shown = "" if isinstance(value, (dict, list)) else f" (got {value!r})"
+        hidden = isinstance(value, (dict, list)) or loc[:2] in SECRET_SETTINGS
+        shown = "" if hidden else f" (got {value!r})"
         lines.append(f"  {key}: {msg}{shown} [from {origin}]")
     return "\n".join(lines)

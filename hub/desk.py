@@ -11,11 +11,13 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from hub.access import Queues, in_queues
 from hub.auth import STAFF, SUPERVISORS, require_role
-from hub.errors import Forbidden, InvalidInput
-from hub.events import ReplySent, Typing
+from hub.errors import Conflict, Forbidden, InvalidInput
+from hub.events import OfferMade, ReplySent, Typing
 from hub.model import Channel, Interaction, InteractionState, Presence, User
 from hub.ports import CallControl, Clock, EventBus, ReplyChannel, Router, Store
+from hub.reply_targets import ReplyTargets
 from hub.representation import (
     agent_state_json,
     message_json,
@@ -23,12 +25,14 @@ from hub.representation import (
     offer_json,
     work_item_json,
 )
-from hub.text import require_int, require_text
+from hub.text import optional_text, require_int, require_text, transfer_target
+from hub.wrapup import WrapUpRules
 
 log = logging.getLogger(__name__)
 
 SETTABLE_STATES = {Presence.AVAILABLE.value: Presence.AVAILABLE, Presence.AWAY.value: Presence.AWAY}
 NOTE_MAX_BYTES = 16 * 1024
+TRANSFER_NOTE_MAX_BYTES = 2 * 1024
 PREVIEW_CHARS = 140
 
 
@@ -45,8 +49,14 @@ class Desk:
         queue_names: tuple[str, ...] = (),
         reply_channels: Mapping[Channel, ReplyChannel] | None = None,
         calls: CallControl | None = None,
+        wrap_up: WrapUpRules | None = None,
+        canned_responses: tuple[Mapping[str, Any], ...] = (),
+        reply_targets: ReplyTargets | None = None,
     ) -> None:
+        self._reply_targets = reply_targets or ReplyTargets()
         self._calls = calls
+        self._wrap_up = wrap_up or WrapUpRules()
+        self._canned = [dict(c) for c in canned_responses]
         self._away_reasons = away_reasons
         self._queue_names = queue_names
         self._store = store
@@ -77,12 +87,14 @@ class Desk:
             queue = self._router.queue(inter.queue)
             remaining = max(0.0, (expires_at - self._clock()).total_seconds())
             offers.append(
-                offer_json(
-                    inter,
-                    customer,
-                    first.body[:PREVIEW_CHARS] if first else "",
-                    expires_at,
-                    min(remaining, queue.offer_timeout_s),
+                await self._offer_card(
+                    offer_json(
+                        inter,
+                        customer,
+                        first.body[:PREVIEW_CHARS] if first else "",
+                        expires_at,
+                        min(remaining, queue.offer_timeout_s),
+                    )
                 )
             )
         work = []
@@ -90,18 +102,25 @@ class Desk:
             if record.interaction.state in (InteractionState.ASSIGNED, InteractionState.WRAP_UP):
                 work.append(await self.work_item(record.interaction))
         return {
-            "agent": {"agent_id": user.user_id, "name": user.name, "role": user.role.value},
+            "agent": {
+                "agent_id": user.user_id,
+                "name": user.name,
+                "role": user.role.value,
+                "language": user.language,
+            },
             **self.state(user),
             "away_reasons": list(self._away_reasons),
+            "canned_responses": self._canned,
             "queues": list(self._queue_names),
             "offers": offers,
             "work": work,
         }
 
     async def set_state(self, user: User, data: Any) -> dict[str, Any]:
-        if not isinstance(data, dict) or data.get("state") not in SETTABLE_STATES:
+        wanted = data.get("state") if isinstance(data, dict) else None
+        if not isinstance(wanted, str) or wanted not in SETTABLE_STATES:
             raise InvalidInput("state must be one of: " + ", ".join(SETTABLE_STATES))
-        state = SETTABLE_STATES[data["state"]]
+        state = SETTABLE_STATES[wanted]
         reason = data.get("reason")
         if state is Presence.AWAY and reason is not None and reason not in self._away_reasons:
             raise InvalidInput("reason must be one of: " + ", ".join(self._away_reasons))
@@ -112,16 +131,21 @@ class Desk:
         return self.state(user)
 
     async def transfer(self, user: User, data: Any) -> None:
-        """Hand an assigned interaction to a queue or to a named colleague."""
+        """Hand an assigned interaction to a queue or to a named colleague, with an optional
+        note for whoever takes it next (kept first, so their offer can show it)."""
         interaction = await self._held(user, data)
-        to_queue = data.get("queue")
-        to_agent = data.get("agent_id")
-        if to_queue is not None and not isinstance(to_queue, str):
-            raise InvalidInput("queue must be a queue name")
-        if to_agent is not None and (isinstance(to_agent, bool) or not isinstance(to_agent, int)):
-            raise InvalidInput("agent_id must be an integer")
-        if (to_queue is None) == (to_agent is None):
-            raise InvalidInput("give exactly one of: queue, agent_id")
+        note = optional_text(data, "note", max_bytes=TRANSFER_NOTE_MAX_BYTES)
+        to_queue, to_agent = transfer_target(data)
+        if interaction.state is not InteractionState.ASSIGNED:
+            raise Conflict(f"interaction {interaction.interaction_id} is not in progress")
+        if note is not None:
+            await self._store.add_note(
+                interaction.interaction_id,
+                author=user,
+                body=note,
+                now=self._clock(),
+                kind="transfer",
+            )
         await self._router.transfer(
             interaction.interaction_id, user.user_id, to_queue=to_queue, to_agent=to_agent
         )
@@ -133,6 +157,19 @@ class Desk:
         )
 
     # ------------------------------------------------------------------ offers
+    async def offer(self, e: OfferMade) -> dict[str, Any]:
+        """An offer as the agent's card shows it."""
+        return await self._offer_card(
+            offer_json(e.interaction, e.customer, e.preview, e.expires_at, e.timeout_s)
+        )
+
+    async def _offer_card(self, card: dict[str, Any]) -> dict[str, Any]:
+        notes = await self._store.interaction_notes(card["interaction_id"], kind="transfer")
+        if notes:
+            latest = notes[-1]
+            card["transfer_note"] = {"author_name": latest.author_name, "body": latest.body}
+        return card
+
     async def accept(self, user: User, data: Any) -> dict[str, Any]:
         interaction_id = require_int(data, "interaction_id")
         interaction = await self._store.interaction(interaction_id)
@@ -204,19 +241,94 @@ class Desk:
         await self._router.close(interaction.interaction_id, user.user_id)
         return await self.work_item(await self._store.interaction(interaction.interaction_id))
 
-    async def call_control(self, user: User, data: Any) -> dict[str, Any]:
-        """Hold, resume, mute, unmute or hang up the agent's live call."""
+    async def _call_action(
+        self, user: User, data: Any, actions: str
+    ) -> tuple[CallControl, Interaction, str]:
+        """The agent's own phone call, and the ``action`` asked of it (one of ``actions``)."""
         interaction = await self._held(user, data)
         if interaction.channel is not Channel.VOICE or self._calls is None:
             raise InvalidInput(f"interaction {interaction.interaction_id} is not a phone call")
         action = data.get("action")
         if not isinstance(action, str):
-            raise InvalidInput("action must be one of: hold, resume, mute, unmute, hangup")
-        return await self._calls.control(interaction, action)
+            raise InvalidInput(f"action must be one of: {actions}")
+        return self._calls, interaction, action
+
+    async def call_control(self, user: User, data: Any) -> dict[str, Any]:
+        """Hold, resume, mute, unmute or hang up the agent's live call."""
+        calls, interaction, action = await self._call_action(
+            user, data, "hold, resume, mute, unmute, hangup"
+        )
+        return await calls.control(interaction, action)
+
+    async def call_consult(self, user: User, data: Any) -> dict[str, Any]:
+        """A warm transfer of the agent's live call: ``start`` a consultation with the
+        colleague ``agent_id`` (the customer waits on hold), then ``complete`` it (the call
+        is theirs) or ``cancel`` it (back to the customer)."""
+        calls, interaction, action = await self._call_action(user, data, "start, complete, cancel")
+        colleague = data.get("agent_id")
+        if colleague is not None and (
+            isinstance(colleague, bool) or not isinstance(colleague, int)
+        ):
+            raise InvalidInput("agent_id must be an integer")
+        return await calls.consult(interaction, user, action, colleague)
+
+    async def call_monitor(self, user: User, data: Any) -> dict[str, Any]:
+        """A supervisor ``listen``s to a live call, ``whisper``s to its agent, or ``stop``s."""
+        require_role(user, SUPERVISORS)
+        interaction_id = require_int(data, "interaction_id")
+        mode = data.get("mode")
+        if self._calls is None:
+            raise InvalidInput("no phone numbers are configured")
+        if not isinstance(mode, str):
+            raise InvalidInput("mode must be one of: listen, whisper, stop")
+        return await self._calls.monitor(interaction_id, user, mode)
+
+    async def live_calls(self, user: User, queues: Queues) -> list[dict[str, Any]]:
+        """The calls in progress in the ``queues`` this supervisor oversees (None: all)."""
+        require_role(user, SUPERVISORS)
+        return await self.live_calls_within(queues)
+
+    async def live_calls_within(self, queues: Queues) -> list[dict[str, Any]]:
+        """The calls in progress in ``queues`` (None: all), for signed-in supervisors."""
+        calls = [] if self._calls is None else await self._calls.live_calls()
+        if queues is None:
+            return calls
+        kept = []
+        for call in calls:
+            interaction = await self._store.interaction(call["interaction_id"])
+            if in_queues(interaction.queue, queues):
+                kept.append(call)
+        return kept
+
+    async def save_wrap_up(self, user: User, data: Any) -> dict[str, Any]:
+        """Keep the disposition and wrap-up note the agent chose (before or during wrap-up)."""
+        interaction = await self._held(user, data)
+        outcome = self._wrap_up.outcome(interaction.queue, data)
+        saved = await self._store.set_wrap_up(
+            interaction.interaction_id,
+            agent_id=user.user_id,
+            disposition=outcome.disposition,
+            note=outcome.note,
+            now=self._clock(),
+        )
+        return self._wrap_up_json(saved)
 
     async def end_wrap_up(self, user: User, data: Any) -> None:
+        """ "Ready": end wrap-up, saving a disposition and note sent with it; refused while the
+        queue requires a disposition and none is chosen."""
         interaction = await self._held(user, data)
+        if "disposition" in data or "note" in data:
+            await self.save_wrap_up(user, data)
+            interaction = await self._store.interaction(interaction.interaction_id)
+        self._wrap_up.check_ready(interaction.queue, interaction.disposition)
         await self._router.end_wrap_up(interaction.interaction_id, user.user_id)
+
+    def _wrap_up_json(self, interaction: Interaction) -> dict[str, Any]:
+        return {
+            **self._wrap_up.describe(interaction.queue),
+            "disposition": interaction.disposition,
+            "note": interaction.wrap_up_note,
+        }
 
     async def work_item(self, interaction: Interaction) -> dict[str, Any]:
         customer = await self._store.customer_summary(interaction.customer_id)
@@ -225,7 +337,16 @@ class Desk:
         if interaction.state is InteractionState.WRAP_UP and interaction.wrap_up_at is not None:
             wrap_up_s = self._router.queue(interaction.queue).wrap_up_s
             until = interaction.wrap_up_at + timedelta(seconds=wrap_up_s)
-        item = work_item_json(interaction, customer, messages, until)
+        whispers = await self._store.interaction_notes(interaction.interaction_id, kind="whisper")
+        item = work_item_json(interaction, customer, messages, until, whispers)
+        item["wrap_up"] = self._wrap_up_json(interaction)
+        item["reply_target_s"] = self._reply_targets.target_s(
+            interaction.queue, interaction.channel
+        )
+        transfer_notes = await self._store.interaction_notes(
+            interaction.interaction_id, kind="transfer"
+        )
+        item["transfer_notes"] = [note_json(n) for n in transfer_notes]
         channel = self._reply_channels.get(interaction.channel)
         if channel is not None:
             item.update(await channel.details(interaction))

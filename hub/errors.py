@@ -3,10 +3,14 @@
     HubError                      code "error"
     ├── InvalidInput              "invalid_input"  (HTTP 400)
     ├── Unauthorised              "unauthorised"   (HTTP 401)
+    │   └── TotpRequired          "totp_required"  (the account needs its authenticator code)
     ├── Forbidden                 "forbidden"      (HTTP 403)
+    │   ├── PasswordChangeRequired "password_change_required" (first sign-in: change it first)
+    │   └── CsrfRefused           "csrf"           (foreign Origin or missing/wrong CSRF token)
     ├── NotFound                  "not_found"      (HTTP 404)
     ├── Conflict                  "conflict"       (HTTP 409)
-    │   └── IllegalTransition     "conflict"       (a state change the lifecycle refuses)
+    │   ├── IllegalTransition     "conflict"       (a state change the lifecycle refuses)
+    │   └── StaleRouter           "stale_router"   (a claim from a router whose lease ended)
     ├── RateLimited               "rate_limited"   (HTTP 429, with Retry-After)
     └── Unavailable               "unavailable"    (HTTP 503, e.g. the database is down)
 
@@ -41,9 +45,27 @@ class Unauthorised(HubError):
     status = 401
 
 
+class TotpRequired(Unauthorised):
+    """The password was right; the account also needs the code from its authenticator app."""
+
+    code = "totp_required"
+
+
 class Forbidden(HubError):
     code = "forbidden"
     status = 403
+
+
+class PasswordChangeRequired(Forbidden):
+    """The account signed in with a temporary password, which must be changed first."""
+
+    code = "password_change_required"
+
+
+class CsrfRefused(Forbidden):
+    """A cookie-authenticated request from a foreign origin or without the session's token."""
+
+    code = "csrf"
 
 
 class NotFound(HubError):
@@ -66,9 +88,20 @@ class RateLimited(HubError):
         super().__init__(message)
         self.retry_after_s = retry_after_s
 
+    def to_dict(self) -> dict[str, Any]:
+        error = super().to_dict()
+        error["error"]["retry_after_s"] = round(self.retry_after_s, 1)
+        return error
+
 
 class IllegalTransition(Conflict):
     """The interaction lifecycle (or the router) refused a state change."""
+
+
+class StaleRouter(Conflict):
+    """A claim carried a fencing token older than the current router's: refused whole."""
+
+    code = "stale_router"
 
 
 class Unavailable(HubError):

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from hub.customers import Profile
 from hub.model import Channel, Customer, Interaction, Message, Presence
+from hub.satisfaction import Rating
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +69,66 @@ class InteractionEnded:
 
 
 @dataclass(frozen=True, slots=True)
+class InteractionRated:
+    """The customer rated the interaction (``replaced``: they changed an earlier rating)."""
+
+    interaction: Interaction
+    rating: Rating
+    replaced: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyDue:
+    """The interaction ended in a queue that asks its customer for a rating on its channel:
+    the channel asks now (a chat card, a text, an email, a keypad prompt)."""
+
+    interaction: Interaction
+
+
+@dataclass(frozen=True, slots=True)
 class InteractionRequeued:
     """An agent transferred the interaction: it waits again (for ``to_agent`` first)."""
 
     interaction: Interaction
     from_agent: int
     to_agent: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class MaxWaitPassed:
+    """A waiting interaction reached its queue's ``max_wait_s``; ``action`` is the queue's
+    ``on_max_wait`` (callback, voicemail) for the channel to carry out."""
+
+    interaction: Interaction
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallChanged:
+    """A phone call's participants changed (connected, consultation, supervisor, ended): the
+    agent's call panel and the supervisors' list of live calls show it again."""
+
+    interaction: Interaction
+    agent_ids: tuple[int, ...] = ()  # agents whose consoles show this call (besides its agent)
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestionsOffered:
+    """A web-chat visitor's first message matched published articles; the interaction waits
+    for their answer (``hub.self_service``) before it joins the queue. ``articles``: the
+    visitor's view of each (``article_id``, ``title``, ``snippet``, ``body_html``)."""
+
+    interaction: Interaction
+    articles: tuple[Mapping[str, Any], ...]
+    wait_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class SelfServed:
+    """The visitor said an article answered their question: closed without an agent."""
+
+    interaction: Interaction
+    article_id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +180,7 @@ class AgentSnapshot:
     capacity: Mapping[Channel, int]
     reason: str | None = None
     skills: Mapping[str, int] | None = None
+    queues: tuple[str, ...] = ()  # the queues whose channels and requirements they meet
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +206,8 @@ class Typing:
 
 @dataclass(frozen=True, slots=True)
 class MessageDetailsChanged:
-    """A channel learnt more about a stored message: an SMS's delivery status, its media."""
+    """A channel learnt more about a stored message: an SMS's delivery status, its media; an
+    email's sending; a chat reply delivered to or read in the visitor's chat box."""
 
     interaction: Interaction
     message_id: int
@@ -166,3 +224,49 @@ class OptOutChanged:
     channel: Channel
     address: str
     opted_out: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLoggedOut:
+    """A supervisor signed the agent out everywhere: their consoles must close."""
+
+    agent_id: int
+    by_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Whispered:
+    """A supervisor's note to the agent holding the interaction (stored as a private note;
+    the customer never sees it)."""
+
+    interaction: Interaction
+    note_id: int
+    author_name: str
+    body: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SessionsRevoked:
+    """Sign-in sessions ended and deleted: one (``session_hash``, e.g. a sign-out) or all of a
+    user's (``session_hash`` None: disabled, role or password changed). The open sockets of
+    those sessions are closed at once. ``reason`` is a stable code: signed_out, disabled,
+    role_changed, password_changed."""
+
+    user_id: int
+    session_hash: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerChanged:
+    """A customer's record changed through the API (hub.customers_api), committed.
+
+    ``kind``: ``created``, ``updated`` (profile, identities, an unmerge, an erasure; ``change``
+    says which) or ``merged`` (``profile`` is the customer that stays; ``detail`` names the one
+    that went into it). ``detail`` is JSON already, as the webhook carries it."""
+
+    kind: str
+    profile: Profile
+    change: str
+    detail: Mapping[str, Any] | None = None

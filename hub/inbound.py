@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from hub.errors import Conflict
-from hub.events import InteractionCreated, MessageReceived, OptOutChanged, Typing
+from hub.events import (
+    InteractionCreated,
+    MessageDetailsChanged,
+    MessageReceived,
+    OptOutChanged,
+    Typing,
+)
 from hub.lifecycle import ACTIVE_STATES
 from hub.model import Channel, Identity, Interaction, InteractionState, Message
 from hub.ports import (
@@ -21,6 +27,8 @@ from hub.ports import (
     Store,
     ThreadMatch,
 )
+from hub.representation import receipt_json
+from hub.self_service import SelfService
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +100,7 @@ class Inbound:
         queue_for: Mapping[Channel, str],
         mail_store: MailStore | None = None,
         sms_store: SmsStore | None = None,
+        self_service: SelfService | None = None,
     ) -> None:
         self._store = store
         self._bus = bus
@@ -100,6 +109,7 @@ class Inbound:
         self._queue_for = dict(queue_for)
         self._mail = mail_store
         self._sms = sms_store
+        self._self_service = self_service
 
     async def receive_mail(
         self,
@@ -235,7 +245,15 @@ class Inbound:
                 contact.channel.value,
                 queue.name,
             )
-            await self._bus.publish(InteractionCreated(interaction))
+            # A web chat may first be offered knowledge base articles (hub.self_service):
+            # routed only once the visitor needs an agent.
+            held = self._self_service is not None and await self._self_service.hold(
+                interaction, recorded.message
+            )
+            if not held:
+                await self._bus.publish(InteractionCreated(interaction))
+        elif self._self_service is not None:
+            await self._self_service.release(interaction.interaction_id)  # wrote again
         await self._bus.publish(MessageReceived(interaction, recorded.message))
         return recorded
 
@@ -256,6 +274,10 @@ class Inbound:
         interaction = await self._active(channel, thread_key)
         if interaction is None or interaction.state is InteractionState.WRAP_UP:
             return False
+        if self._self_service is not None and await self._self_service.leave(
+            interaction.interaction_id
+        ):
+            return True  # left while reading suggestions: never queued
         await self._router.customer_left(interaction.interaction_id)
         return True
 
@@ -273,6 +295,33 @@ class Inbound:
                 author_name=name,
             )
         )
+
+    async def replies_seen(
+        self, channel: Channel, thread_key: str, message_ids: Collection[int], *, read: bool
+    ) -> list[Message]:
+        """The customer's side received (or, with ``read``, showed) these agent replies:
+        stored first, then each change is told to the agent holding the interaction. Refused
+        whole for a message that is not a reply in this customer's conversations; a receipt
+        given twice changes nothing and announces nothing."""
+        changed = await self._store.mark_replies_seen(
+            channel, thread_key, message_ids, read=read, now=self._clock()
+        )
+        interactions: dict[int, Interaction] = {}
+        for message in changed:
+            if message.interaction_id is None:
+                continue
+            if message.interaction_id not in interactions:
+                interactions[message.interaction_id] = await self._store.interaction(
+                    message.interaction_id
+                )
+            await self._bus.publish(
+                MessageDetailsChanged(
+                    interactions[message.interaction_id],
+                    message.message_id,
+                    {"chat": receipt_json(message)},
+                )
+            )
+        return changed
 
     async def thread(self, channel: Channel, thread_key: str) -> ThreadState:
         conversation = await self._store.open_conversation(channel, thread_key)

@@ -4,6 +4,7 @@
        ^                 |
        +----requeue------+        (declined, expired, agent away or offline)
     queued / offered --abandon--> abandoned
+    queued --self_serve--> ended   (a web-chat visitor answered by an article, no agent)
     assigned --transfer--> queued   (to another queue or a named colleague)
 
 ``ended`` and ``abandoned`` are final. Transitions are data (``TRANSITIONS``); ``advance``
@@ -26,6 +27,7 @@ class Action(enum.StrEnum):
     END = "end"
     ABANDON = "abandon"
     TRANSFER = "transfer"
+    SELF_SERVE = "self_serve"
 
 
 TRANSITIONS: dict[tuple[S, Action], S] = {
@@ -37,6 +39,7 @@ TRANSITIONS: dict[tuple[S, Action], S] = {
     (S.QUEUED, Action.ABANDON): S.ABANDONED,
     (S.OFFERED, Action.ABANDON): S.ABANDONED,
     (S.ASSIGNED, Action.TRANSFER): S.QUEUED,
+    (S.QUEUED, Action.SELF_SERVE): S.ENDED,
 }
 
 ACTIVE_STATES = frozenset({S.QUEUED, S.OFFERED, S.ASSIGNED, S.WRAP_UP})

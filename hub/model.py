@@ -32,6 +32,7 @@ class IdentityKind(enum.StrEnum):
     EMAIL = "email"
     PHONE = "phone"
     WEBCHAT = "webchat"
+    EXTERNAL = "external"  # an id in another system, stored as "<system>:<id>"
 
 
 class Direction(enum.StrEnum):
@@ -97,6 +98,9 @@ class Message:
     created_at: datetime
     author_id: int | None = None
     interaction_id: int | None = None
+    # Chat: when the visitor's chat box received it, and when it was on their screen.
+    delivered_at: datetime | None = None
+    read_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +112,7 @@ class Note:
     author_name: str
     body: str
     created_at: datetime
+    kind: str = "note"  # "transfer": what an agent told the colleague they transferred to
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +122,17 @@ class Step:
     step: str
     at: datetime
     agent_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentStep:
+    """One change of an agent's state, and who made it (``by``: a supervisor, or None)."""
+
+    agent_id: int
+    state: Presence
+    at: datetime
+    reason: str | None = None
+    by: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +153,8 @@ class Interaction:
     ended_at: datetime | None = None
     abandoned_at: datetime | None = None
     closed_by: str | None = None
+    disposition: str | None = None  # the outcome the agent picked in wrap-up
+    wrap_up_note: str | None = None
     # What routing rules may look at, set by the channel when the contact came in
     # (``address`` it came in on, ``language``, ``subject``, ``ivr`` choice ...).
     attributes: Mapping[str, str] = field(default_factory=dict, hash=False)
@@ -151,6 +169,11 @@ class User:
     created_at: datetime
     disabled: bool = False
     presence: Presence = Presence.AWAY
+    language: str | None = None  # the console's language; None: the browser's
+    # Set for accounts given a temporary password (demo, `user add`, an admin's reset):
+    # until it is changed, the account may only change it or sign out.
+    must_change_password: bool = False
+    totp_enabled: bool = False  # signs in with a code from an authenticator app as well
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,9 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from hub.events import AgentStateReported
+from hub.audit import AuditEntry, AuditQuery
+from hub.customers import IdentityRecord, Merge, Profile, SearchQuery
+from hub.events import AgentStateReported, RoutingSnapshotTaken
+from hub.knowledge import Article, ArticleQuery, Hit
 from hub.lifecycle import Action
 from hub.model import (
+    AgentStep,
     Channel,
     Conversation,
     Customer,
@@ -28,6 +32,14 @@ from hub.model import (
     Role,
     Step,
     User,
+)
+from hub.satisfaction import Rating
+from hub.webhooks import (
+    Delivery,
+    DueDelivery,
+    Subscription,
+    SubscriptionChange,
+    WebhookEvent,
 )
 
 Clock = Callable[[], datetime]
@@ -118,6 +130,7 @@ class InteractionRecord:
     agent_name: str | None
     steps: tuple[Step, ...]
     messages: tuple[Message, ...]
+    rating: Rating | None = None  # the customer's satisfaction rating, if they gave one
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +145,14 @@ class Store(Protocol):
     async def close(self) -> None: ...
 
     async def create_user(
-        self, *, email: str, name: str, role: Role, password_hash: str, now: datetime
+        self,
+        *,
+        email: str,
+        name: str,
+        role: Role,
+        password_hash: str,
+        now: datetime,
+        must_change_password: bool = False,
     ) -> User: ...
     async def update_user(
         self,
@@ -141,7 +161,14 @@ class Store(Protocol):
         name: str | None = None,
         role: Role | None = None,
         password_hash: str | None = None,
-    ) -> None: ...
+        disabled: bool | None = None,
+        must_change_password: bool | None = None,
+    ) -> None:
+        """Change a user; a new role or password, or disabling, also deletes every session
+        of theirs in the same transaction."""
+
+    async def set_totp(self, user_id: int, secret: str | None, *, enabled: bool) -> None: ...
+    async def totp_secret(self, user_id: int) -> str | None: ...
     async def user_by_email(self, email: str) -> tuple[User, str] | None: ...
     async def user(self, user_id: int) -> User | None: ...
     async def users(self) -> list[User]: ...
@@ -149,7 +176,11 @@ class Store(Protocol):
     async def create_session(
         self, session_hash: str, user_id: int, now: datetime, expires_at: datetime
     ) -> None: ...
-    async def session_user(self, session_hash: str, now: datetime) -> User | None: ...
+    async def session_user(self, session_hash: str, now: datetime) -> tuple[User, datetime] | None:
+        """The session's active user and when the session was last seen, if it has not
+        expired."""
+
+    async def touch_session(self, session_hash: str, now: datetime) -> None: ...
     async def delete_session(self, session_hash: str) -> None: ...
 
     async def identify(
@@ -171,6 +202,7 @@ class Store(Protocol):
         step: str | None = None,
         closed_by: str | None = None,
         queue: str | None = None,
+        fence: int | None = None,
     ) -> Interaction: ...
     async def add_step(
         self,
@@ -180,6 +212,7 @@ class Store(Protocol):
         now: datetime,
         agent_id: int | None = None,
         queue: str | None = None,
+        fence: int | None = None,
     ) -> Interaction: ...
     async def last_agent(self, customer_id: int, channel: Channel) -> int | None: ...
     async def interaction(self, interaction_id: int) -> Interaction: ...
@@ -192,19 +225,48 @@ class Store(Protocol):
         agent_id: int | None = None,
         active_only: bool = False,
         limit: int = 100,
+        queue: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before_id: int | None = None,
+        queues: Collection[str] | None = None,
     ) -> list[InteractionRecord]: ...
+    async def day_records(self, start: datetime, end: datetime) -> list[InteractionRecord]: ...
+    async def add_agent_step(self, step: AgentStep) -> None: ...
+    async def agent_steps(self, start: datetime, end: datetime) -> list[AgentStep]: ...
+    async def delete_sessions_of(self, user_id: int) -> int: ...
     async def routable(self) -> list[Interaction]: ...
     async def open_conversation(self, channel: Channel, thread_key: str) -> Conversation | None: ...
     async def conversation(self, conversation_id: int) -> Conversation: ...
     async def latest_interaction(self, conversation_id: int) -> Interaction | None: ...
     async def messages(self, conversation_id: int) -> list[Message]: ...
     async def first_message(self, interaction_id: int) -> Message | None: ...
+    async def mark_replies_seen(
+        self,
+        channel: Channel,
+        thread_key: str,
+        message_ids: Collection[int],
+        *,
+        read: bool,
+        now: datetime,
+    ) -> list[Message]: ...
     async def add_reply(
         self, interaction_id: int, *, agent: User, body: str, now: datetime
     ) -> Message: ...
     async def add_note(
-        self, interaction_id: int, *, author: User, body: str, now: datetime
+        self, interaction_id: int, *, author: User, body: str, now: datetime, kind: str = "note"
     ) -> Note: ...
+    async def interaction_notes(self, interaction_id: int, *, kind: str) -> list[Note]: ...
+    async def set_wrap_up(
+        self,
+        interaction_id: int,
+        *,
+        agent_id: int,
+        disposition: str | None,
+        note: str | None,
+        now: datetime,
+    ) -> Interaction: ...
+    async def set_language(self, user_id: int, language: str | None) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +330,17 @@ class MailStore(Protocol):
         interaction_id: int,
         *,
         agent: User,
+        body: str,
+        details: MailDetails,
+        payload: bytes,
+        recipients: tuple[str, ...],
+        now: datetime,
+    ) -> Message: ...
+    async def enqueue_system_mail(
+        self,
+        interaction_id: int,
+        *,
+        author_name: str,
         body: str,
         details: MailDetails,
         payload: bytes,
@@ -338,6 +411,12 @@ class SmsStore(Protocol):
         now: datetime,
     ) -> tuple[Interaction | None, SmsMessageState] | None: ...
     async def fail_unsent(self, *, older_than: datetime, now: datetime) -> int: ...
+    async def add_sms_survey(
+        self, interaction_id: int, *, body: str, now: datetime
+    ) -> tuple[Message, SmsDetails] | None: ...
+    async def record_sms_rating(
+        self, contact: InboundContact, *, since: datetime, now: datetime
+    ) -> tuple[Message, Interaction] | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,12 +446,19 @@ class VoiceCall:
     hung_up_by: str | None = None
     recording_url: str | None = None
     recording_s: int | None = None
+    consult_agent_id: int | None = None  # a warm transfer: the colleague consulted
+    consult_call_sid: str | None = None
+    consult_stage: str | None = None  # ringing, talking
+    monitor_user_id: int | None = None  # a supervisor listening or whispering
+    monitor_call_sid: str | None = None
+    monitor_mode: str | None = None  # listen, whisper
 
 
 class VoiceStore(Protocol):
     """The voice channel's storage: calls by Twilio's CallSid, changed by conditional updates
     (``stages``: the update happens only from one of them, so a retried or late callback
-    changes nothing and returns None)."""
+    changes nothing and returns None; ``match``: fields that must hold these values too,
+    None meaning unset)."""
 
     async def start_call(
         self, call_sid: str, *, hub_number: str, customer_number: str, stage: str, now: datetime
@@ -380,9 +466,60 @@ class VoiceStore(Protocol):
     async def voice_call(self, call_sid: str) -> VoiceCall | None: ...
     async def call_of_agent_leg(self, agent_call_sid: str) -> VoiceCall | None: ...
     async def call_of_interaction(self, interaction_id: int) -> VoiceCall | None: ...
+    async def live_calls(self) -> list[VoiceCall]: ...
     async def update_call(
-        self, call_sid: str, *, stages: Collection[str] | None = None, **values: Any
+        self,
+        call_sid: str,
+        *,
+        stages: Collection[str] | None = None,
+        match: Mapping[str, Any] | None = None,
+        **values: Any,
     ) -> VoiceCall | None: ...
+
+
+class RatingStore(Protocol):
+    """Satisfaction ratings, one per interaction (``hub.storage.ratings``)."""
+
+    async def save_rating(
+        self,
+        interaction_id: int,
+        *,
+        score: int,
+        comment: str | None,
+        channel: Channel,
+        now: datetime,
+    ) -> tuple[Rating, Rating | None]: ...
+    async def rating(self, interaction_id: int) -> Rating | None: ...
+    async def open_followup(
+        self, interaction_id: int, *, queue: str, priority: int, body: str, now: datetime
+    ) -> tuple[Interaction, Message] | None: ...
+    async def score_counts(
+        self, agent_id: int, since: datetime, until: datetime
+    ) -> dict[int, int]: ...
+
+
+class OutboundCallStore(Protocol):
+    """A call an agent places from the console (click-to-call): its interaction, already
+    assigned to them, and its call row, written together."""
+
+    async def record_outbound_call(
+        self,
+        call_key: str,
+        *,
+        agent: User,
+        customer_id: int,
+        customer_number: str,
+        hub_number: str,
+        queue: str,
+        now: datetime,
+    ) -> tuple[Interaction, VoiceCall]: ...
+
+
+class DeviceStore(Protocol):
+    """Where each agent takes calls ("phone" or "browser"); None until they choose."""
+
+    async def agent_device(self, agent_id: int) -> str | None: ...
+    async def set_agent_device(self, agent_id: int, device: str, *, now: datetime) -> None: ...
 
 
 class ReplyChannel(Protocol):
@@ -394,10 +531,102 @@ class ReplyChannel(Protocol):
 
 
 class CallControl(Protocol):
-    """A phone channel: rings the agent who accepts a call, and controls the live call."""
+    """A phone channel: rings the agent who accepts a call, controls the live call (hold,
+    mute, a consultation for a warm transfer) and lets supervisors listen or whisper."""
 
     async def ring_agent(self, interaction: Interaction, agent: User) -> bool: ...
     async def control(self, interaction: Interaction, action: str) -> dict[str, Any]: ...
+    async def consult(
+        self, interaction: Interaction, agent: User, action: str, colleague_id: int | None
+    ) -> dict[str, Any]: ...
+    async def monitor(self, interaction_id: int, supervisor: User, mode: str) -> dict[str, Any]: ...
+    async def live_calls(self) -> list[dict[str, Any]]: ...
+
+
+class CustomerStore(Protocol):
+    """What the customers API needs of storage (``hub.storage.customers``)."""
+
+    async def profile(self, customer_id: int) -> Profile: ...
+    async def search(self, query: SearchQuery) -> list[Profile]: ...
+    async def create(
+        self, values: dict[str, Any], idents: list[Identity], *, now: datetime
+    ) -> Profile: ...
+    async def update(
+        self, customer_id: int, changes: dict[str, Any], *, now: datetime
+    ) -> Profile: ...
+    async def add_identity(
+        self, customer_id: int, ident: Identity, *, now: datetime
+    ) -> IdentityRecord: ...
+    async def remove_identity(self, customer_id: int, identity_id: int) -> IdentityRecord: ...
+    async def merge(
+        self, survivor_id: int, merged_id: int, *, by_user_id: int | None, now: datetime
+    ) -> Merge: ...
+    async def unmerge(self, survivor_id: int, merged_id: int, *, now: datetime) -> Merge: ...
+    async def export(self, customer_id: int) -> dict[str, Any]: ...
+    async def erase(self, customer_id: int, *, now: datetime) -> dict[str, int]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """An integration's API key as stored (``hub.apikeys``): never the key itself."""
+
+    key_id: int
+    name: str
+    prefix: str  # "chk_XXXXXXXX": enough to recognise the key, useless to use it
+    scopes: frozenset[str]
+    created_at: datetime
+    created_by: str
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+class KnowledgeStore(Protocol):
+    """The knowledge base's articles (``hub.storage.knowledge``); deleted ones are never
+    found or read."""
+
+    async def article(self, article_id: int) -> Article: ...
+    async def search_articles(self, query: ArticleQuery) -> list[Hit]: ...
+    async def add_article(
+        self, values: dict[str, Any], *, by_user_id: int | None, now: datetime
+    ) -> Article: ...
+    async def change_article(
+        self, article_id: int, changes: dict[str, Any], *, by_user_id: int | None, now: datetime
+    ) -> Article: ...
+    async def delete_article(
+        self, article_id: int, *, by_user_id: int | None, now: datetime
+    ) -> Article: ...
+    async def has_published_articles(self) -> bool: ...
+
+
+class ApiKeyStore(Protocol):
+    async def add_api_key(
+        self,
+        *,
+        name: str,
+        prefix: str,
+        key_hash: str,
+        scopes: frozenset[str],
+        created_by: str,
+        now: datetime,
+    ) -> ApiKey: ...
+    async def api_keys(self) -> list[ApiKey]:
+        """Every key, revoked ones too, oldest first."""
+        ...
+
+    async def api_key_by_hash(self, key_hash: str) -> ApiKey | None: ...
+    async def revoke_api_key(self, key_id: int, now: datetime) -> None: ...
+    async def touch_api_key(self, key_id: int, now: datetime) -> None: ...
+
+
+class AuditStore(Protocol):
+    """The append-only audit trail: entries are added, never changed or removed."""
+
+    async def append_audit(self, entries: Collection[AuditEntry]) -> None: ...
+    async def audit_entries(self, query: AuditQuery) -> list[AuditEntry]: ...
 
 
 E = TypeVar("E")
@@ -417,8 +646,11 @@ class Router(Protocol):
     async def agent_connected(self, user: User) -> None: ...
     async def agent_disconnected(self, agent_id: int) -> None: ...
     async def set_state(
-        self, agent_id: int, state: Presence, reason: str | None = None
+        self, agent_id: int, state: Presence, reason: str | None = None, *, by: int | None = None
     ) -> None: ...
+    async def log_out(self, agent_id: int, *, by: int) -> None: ...
+    def signed_in(self, agent_id: int) -> bool: ...
+    def snapshot(self) -> RoutingSnapshotTaken: ...
     async def transfer(
         self, interaction_id: int, agent_id: int, *, to_queue: str | None, to_agent: int | None
     ) -> None: ...
@@ -431,3 +663,52 @@ class Router(Protocol):
     def offers_for(self, agent_id: int) -> list[tuple[int, datetime]]: ...
     def position(self, interaction_id: int) -> int | None: ...
     def queue(self, name: str) -> Queue: ...
+
+
+class WebhookStore(Protocol):
+    """Webhook subscriptions and the durable queue of their deliveries."""
+
+    async def create_subscription(
+        self,
+        *,
+        url: str,
+        event_types: tuple[str, ...],
+        description: str,
+        enabled: bool,
+        secret: str,
+        now: datetime,
+    ) -> Subscription: ...
+    async def subscriptions(self) -> list[Subscription]: ...
+    async def subscription(self, subscription_id: int) -> Subscription: ...
+    async def update_subscription(
+        self,
+        subscription_id: int,
+        change: SubscriptionChange,
+        *,
+        now: datetime,
+        secret: str | None = None,
+    ) -> Subscription: ...
+    async def delete_subscription(self, subscription_id: int) -> Subscription: ...
+    async def record_event(self, event: WebhookEvent, *, give_up_after_s: float) -> int: ...
+    async def record_ping(
+        self, subscription_id: int, event: WebhookEvent, *, give_up_after_s: float
+    ) -> Delivery: ...
+    async def claim_deliveries(
+        self, *, now: datetime, lease_s: float, limit: int
+    ) -> list[DueDelivery]: ...
+    async def finish_attempt(
+        self,
+        delivery_id: int,
+        *,
+        now: datetime,
+        status: int | None,
+        error: str | None,
+        next_attempt_at: datetime | None,
+    ) -> str | None: ...
+    async def next_delivery_at(self) -> datetime | None: ...
+    async def deliveries(
+        self, subscription_id: int, *, limit: int, before_id: int | None = None
+    ) -> list[Delivery]: ...
+    async def redeliver(
+        self, subscription_id: int, delivery_id: int, *, now: datetime, give_up_after_s: float
+    ) -> Delivery: ...

@@ -47,7 +47,7 @@ import random as random_module
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from sortedcontainers import SortedList
@@ -239,7 +239,7 @@ class AgentStats:
 
 @dataclass(slots=True)
 class _Day:
-    """Today's counters for one queue (UTC day), kept incrementally."""
+    """Today's counters for one queue (the engine's ``day_zone`` day), kept incrementally."""
 
     day: Any = None
     entered: int = 0
@@ -249,9 +249,10 @@ class _Day:
     answer_wait_s: float = 0.0
     answers: deque[datetime] = field(default_factory=lambda: deque(maxlen=ANSWER_HISTORY))
 
-    def roll(self, now: datetime) -> None:
-        if self.day != now.date():
-            self.day = now.date()
+    def roll(self, now: datetime, zone: tzinfo = UTC) -> None:
+        today = now.astimezone(zone).date()
+        if self.day != today:
+            self.day = today
             self.entered = self.answered = self.abandoned = self.within_sla = 0
             self.answer_wait_s = 0.0
 
@@ -264,8 +265,10 @@ class Engine:
         rules: Sequence[Rule] = (),
         policy: RoutingPolicy | None = None,
         rng: random_module.Random | None = None,
+        day_zone: tzinfo = UTC,
     ) -> None:
         self._queues = dict(queues)
+        self._day_zone = day_zone  # "today" starts at midnight here
         for q in self._queues.values():
             if q.strategy not in STRATEGIES:
                 raise InvalidInput(f"queue {q.name!r}: unknown strategy {q.strategy!r}")
@@ -342,7 +345,7 @@ class Engine:
         for name, waiting in self._by_queue.items():
             day = self._days[name]
             if now is not None:
-                day.roll(now)
+                day.roll(now, self._day_zone)
             offered = sum(1 for _, iid in waiting if self._waiting[iid].offers)
             oldest = min((self._waiting[iid].queued_at for _, iid in waiting), default=None)
             stats.append(
@@ -365,6 +368,24 @@ class Engine:
                 )
             )
         return stats
+
+    def restore_day(
+        self,
+        queue: str,
+        now: datetime,
+        *,
+        entered: int,
+        answered: int,
+        abandoned: int,
+        within_sla: int,
+        answer_wait_s: float,
+    ) -> None:
+        """Today's counters of a queue as the store has them (after a restart they would
+        otherwise start from zero)."""
+        day = self._days[queue]
+        day.roll(now, self._day_zone)
+        day.entered, day.answered, day.abandoned = entered, answered, abandoned
+        day.within_sla, day.answer_wait_s = within_sla, answer_wait_s
 
     def agent_stats(self) -> list[AgentStats]:
         return [self._agent_stats(a) for a in self._agents.values()]
@@ -393,6 +414,10 @@ class Engine:
 
     def position(self, interaction_id: int) -> int | None:
         return self._positions.get(interaction_id)
+
+    def positions(self) -> dict[int, int]:
+        """The place in its queue of every waiting interaction, by interaction_id."""
+        return dict(self._positions)
 
     def estimated_wait_s(self, interaction_id: int) -> float | None:
         """Position times the recent time between answers in the queue; None without history."""
@@ -473,7 +498,7 @@ class Engine:
         if customer_id is not None:
             w.customer_key = (customer_id, e.channel)
         day = self._days[w.queue]
-        day.roll(now)
+        day.roll(now, self._day_zone)
         day.entered += 1
         leader = self._customer_leader.get(w.customer_key) if w.customer_key else None
         if leader is not None:
@@ -656,7 +681,7 @@ class Engine:
             w.interaction_id, e.agent_id, w.queue, w.channel, w.queued_at, w.priority
         )
         day = self._days[w.queue]
-        day.roll(now)
+        day.roll(now, self._day_zone)
         waited = (now - w.queued_at).total_seconds()
         day.answered += 1
         day.answer_wait_s += waited
@@ -712,7 +737,7 @@ class Engine:
             f = next(f for f in followers if f.interaction_id == e.interaction_id)
             followers.remove(f)
             day = self._days[f.queue]
-            day.roll(now)
+            day.roll(now, self._day_zone)
             day.abandoned += 1
             out.append(AbandonInteraction(f.interaction_id, None))
             return
@@ -730,7 +755,7 @@ class Engine:
             w.offers.clear()
             self._leave(w)
             day = self._days[w.queue]
-            day.roll(now)
+            day.roll(now, self._day_zone)
             day.abandoned += 1
             out.append(AbandonInteraction(w.interaction_id, offered_to))
             self._release_followers(w, None, now, out)

@@ -14,11 +14,13 @@ import contextlib
 import logging
 import random
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
 
-from hub.errors import HubError, IllegalTransition
+from hub.daybook import day_start, fold
+from hub.errors import HubError, IllegalTransition, StaleRouter, Unavailable
 from hub.events import (
     AgentSnapshot,
     AgentStateReported,
@@ -27,6 +29,7 @@ from hub.events import (
     InteractionCreated,
     InteractionEnded,
     InteractionRequeued,
+    MaxWaitPassed,
     OfferMade,
     OfferWithdrawn,
     QueuePositionChanged,
@@ -36,8 +39,18 @@ from hub.events import (
 )
 from hub.hours import Schedule
 from hub.lifecycle import Action
-from hub.model import Channel, Interaction, InteractionState, Presence, Queue, Role, User
+from hub.model import (
+    AgentStep,
+    Channel,
+    Interaction,
+    InteractionState,
+    Presence,
+    Queue,
+    Role,
+    User,
+)
 from hub.ports import Clock, EventBus, Store
+from hub.satisfaction import FOLLOWUP_ATTRIBUTE
 from routing.commands import (
     AbandonInteraction,
     AnnouncePosition,
@@ -67,6 +80,7 @@ from routing.events import (
     Tick,
     WrapUpFinished,
 )
+from routing.expressions import parse
 from routing.rules import Rule
 
 log = logging.getLogger(__name__)
@@ -93,6 +107,7 @@ class RoutingSetup:
     presence_grace_s: float = 0.0
     seed: int | None = None
     schedules: Mapping[str, Schedule] = field(default_factory=dict)  # business hours by name
+    day_zone: tzinfo = UTC  # today's figures start at midnight here (reports.timezone)
 
 
 # Attributes a rule's ``when`` may name. Channels set the text ones they know (others are
@@ -124,13 +139,35 @@ def hours_attributes(schedules: Mapping[str, Schedule], now: datetime) -> dict[s
 
 
 class RouterRunner:
-    def __init__(self, *, setup: RoutingSetup, store: Store, bus: EventBus, clock: Clock) -> None:
+    """The routing engine fed one event at a time.
+
+    On one node (the default) it runs from start to stop and hears new interactions on the
+    bus. In a cluster (``cluster=True``) it runs only while its node holds the router lease:
+    ``start(fence=token)`` makes every claim carry the lease's fencing token, events reach it
+    through ``hub.cluster`` rather than the local bus, and a claim refused as stale stops it
+    at once (``on_fenced``) instead of rebuilding.
+    """
+
+    def __init__(
+        self,
+        *,
+        setup: RoutingSetup,
+        store: Store,
+        bus: EventBus,
+        clock: Clock,
+        snapshot_wanted: Callable[[], bool] = lambda: True,
+        cluster: bool = False,
+    ) -> None:
         self._setup = setup
+        # Whether anyone watches the snapshots (a supervisor connected): with none, the
+        # picture of every agent is not built at all (most of the CPU at 1,000 agents).
+        self._snapshot_wanted = snapshot_wanted
         self._queues = dict(setup.queues)
         self._store = store
         self._bus = bus
         self._clock = clock
         self._capacity = dict(setup.default_capacity)
+        self._requires = {name: parse(q.requires, missing=0) for name, q in self._queues.items()}
         self._engine = self._new_engine()
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
@@ -141,11 +178,23 @@ class RouterRunner:
         self._presence: dict[int, tuple[Presence, str | None]] = {}
         self._grace: dict[int, asyncio.TimerHandle] = {}
         self._snapshot_task: asyncio.Task[None] | None = None
-        bus.subscribe(InteractionCreated, self._on_created)
+        self._logged: dict[int, tuple[Presence, str | None]] = {}  # last agent step stored
+        self._set_by: dict[int, int] = {}  # the supervisor behind a pending state change
+        self._cluster = cluster
+        self._fence: int | None = None  # the lease's fencing token while routing (cluster)
+        self.on_fenced: Callable[[], None] = lambda: None
+        if not cluster:
+            bus.subscribe(InteractionCreated, self.on_created)
 
     def _new_engine(self) -> Engine:
         rng = random.Random(self._setup.seed)  # noqa: S311 (routing, not security)
-        return Engine(self._queues, rules=self._setup.rules, policy=self._setup.policy, rng=rng)
+        return Engine(
+            self._queues,
+            rules=self._setup.rules,
+            policy=self._setup.policy,
+            rng=rng,
+            day_zone=self._setup.day_zone,
+        )
 
     def _profile(self, agent_id: int) -> tuple[dict[Channel, int], dict[str, int]]:
         found = self._setup.profiles.get(self._emails.get(agent_id, "").lower())
@@ -170,10 +219,23 @@ class RouterRunner:
         self._engine.replace_rules(rules)
 
     # ------------------------------------------------------------------ life cycle
-    async def start(self) -> None:
+    async def start(self, *, fence: int | None = None) -> None:
+        """Rebuild the engine from the store and start routing; in a cluster, ``fence`` is the
+        router lease's token, carried by every claim from now on."""
+        self._fence = fence
+        if self._cluster:
+            # A new term: whatever this node knew when it last routed is stale. The database
+            # has the agents' states, and every node announces its open consoles again.
+            self._connections.clear()
+            self._presence.clear()
         async with self._lock:
             await self._rebuild()
         self._timer = asyncio.create_task(self._run_timer(), name="router-timer")
+
+    @property
+    def running(self) -> bool:
+        """Whether this node runs the routing engine (between start and stop)."""
+        return self._timer is not None
 
     async def stop(self) -> None:
         for handle in self._grace.values():
@@ -188,6 +250,11 @@ class RouterRunner:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._timer
             self._timer = None
+        self._fence = None
+
+    @property
+    def fence(self) -> int | None:
+        return self._fence
 
     async def _rebuild(self) -> None:
         """Load the engine from the store: the durable truth after a start or a failure."""
@@ -204,7 +271,11 @@ class RouterRunner:
             if inter.state is InteractionState.OFFERED:
                 # An offer in flight when we stopped: nobody can answer it now.
                 inter = await self._store.transition(
-                    inter.interaction_id, Action.REQUEUE, now=now, step="requeued_on_restart"
+                    inter.interaction_id,
+                    Action.REQUEUE,
+                    now=now,
+                    step="requeued_on_restart",
+                    fence=self._fence,
                 )
             if inter.queue not in self._queues:
                 log.error(
@@ -239,7 +310,33 @@ class RouterRunner:
                 held_commands += self._engine.handle(
                     self._agent_event(agent_id, state, reason), now
                 )
+        # After re-queueing the waiting ones, which the engine would count as entering again.
+        await self._restore_day(now)
         await self._execute(held_commands, now)
+
+    async def _restore_day(self, now: datetime) -> None:
+        """Today's queue counters from the stored steps, so a restart does not zero them."""
+        start = day_start(now, self._setup.day_zone)
+        records = await self._store.day_records(start, now + timedelta(seconds=1))
+        day = fold(
+            ((r.interaction, r.steps) for r in records),
+            (),
+            start=start,
+            now=now,
+            sla_s={name: q.sla_s for name, q in self._queues.items()},
+            queues=self._queues,
+        )
+        for name, q in day.queues.items():
+            if name in self._queues:
+                self._engine.restore_day(
+                    name,
+                    now,
+                    entered=q.offered,
+                    answered=q.answered,
+                    abandoned=q.abandoned,
+                    within_sla=q.within_sla,
+                    answer_wait_s=q.answer_wait_s,
+                )
 
     async def _run_timer(self) -> None:
         while True:
@@ -263,6 +360,8 @@ class RouterRunner:
 
         Raises the engine's ``HubError`` when the event is illegal; nothing changes then.
         """
+        if self._cluster and not self.running:
+            raise Unavailable("this node does not run the router now; try again shortly")
         async with self._lock:
             now = self._clock()
             commands = self._engine.handle(Tick(), now)
@@ -272,7 +371,7 @@ class RouterRunner:
                 await self._execute(commands, now)
         self._wake.set()
 
-    async def _on_created(self, e: InteractionCreated) -> None:
+    async def on_created(self, e: InteractionCreated) -> None:
         await self.submit(await self._queued_event(e.interaction))
 
     async def _queued_event(self, i: Interaction) -> InteractionQueued:
@@ -288,7 +387,12 @@ class RouterRunner:
             "first_message": first.body if first else "",
         }
         priority = i.priority + self._setup.tier_priority.get(customer.tier, 0)
-        last_agent = await self._store.last_agent(i.customer_id, i.channel)
+        # A low rating's follow-up is not kept for the agent who was rated.
+        last_agent = (
+            None
+            if FOLLOWUP_ATTRIBUTE in i.attributes
+            else await self._store.last_agent(i.customer_id, i.channel)
+        )
         return InteractionQueued(
             i.interaction_id, i.queue, i.channel, priority, i.queued_at, attributes, last_agent
         )
@@ -317,6 +421,8 @@ class RouterRunner:
     async def agent_disconnected(self, agent_id: int) -> None:
         """The last socket of an agent closed: away at once (offers go to others), offline
         after the grace period unless they come back (a page reload, a network blip)."""
+        if self._connections[agent_id] <= 0:  # logged out by a supervisor: offline already
+            return
         self._connections[agent_id] -= 1
         if self._connections[agent_id] > 0:
             return
@@ -339,10 +445,24 @@ class RouterRunner:
             except HubError:
                 log.exception("agent_id=%s could not be set offline", agent_id)
 
-    async def set_state(self, agent_id: int, state: Presence, reason: str | None = None) -> None:
+    async def set_state(
+        self, agent_id: int, state: Presence, reason: str | None = None, *, by: int | None = None
+    ) -> None:
+        """The agent (or, ``by``, a supervisor) sets their state; the step names who."""
+        if by is not None:
+            self._set_by[agent_id] = by
         await self._store.set_presence(agent_id, state)
         self._presence[agent_id] = (state, reason)
         await self.submit(self._agent_event(agent_id, state, reason))
+
+    async def log_out(self, agent_id: int, *, by: int) -> None:
+        """A supervisor logged the agent out: offline now, with no grace period; the sockets
+        they still have are closed by the console, and their closing changes nothing."""
+        self._connections.pop(agent_id, None)
+        pending = self._grace.pop(agent_id, None)
+        if pending is not None:
+            pending.cancel()
+        await self.set_state(agent_id, Presence.OFFLINE, by=by)
 
     async def transfer(
         self, interaction_id: int, agent_id: int, *, to_queue: str | None, to_agent: int | None
@@ -373,11 +493,18 @@ class RouterRunner:
             agent_id, stats.state, stats.load, stats.capacity, stats.state_since, stats.reason
         )
 
+    def signed_in(self, agent_id: int) -> bool:
+        """Whether the agent has a console open on this node."""
+        return self._connections[agent_id] > 0
+
     def offers_for(self, agent_id: int) -> list[tuple[int, datetime]]:
         return self._engine.offers_for(agent_id)
 
     def position(self, interaction_id: int) -> int | None:
         return self._engine.position(interaction_id)
+
+    def positions(self) -> dict[int, int]:
+        return self._engine.positions()
 
     def queue(self, name: str) -> Queue:
         return self._engine.queue(name)
@@ -410,10 +537,23 @@ class RouterRunner:
                 a.capacity,
                 a.reason,
                 a.skills,
+                self._serves(a.capacity, a.skills),
             )
             for a in sorted(self._engine.agent_stats(), key=lambda a: a.agent_id)
         )
         return RoutingSnapshotTaken(now, queues, agents)
+
+    def _serves(
+        self, capacity: Mapping[Channel, int], skills: Mapping[str, int]
+    ) -> tuple[str, ...]:
+        """The queues an agent can take contacts from: capacity on one of the queue's
+        channels, and skills that meet its ``requires``."""
+        return tuple(
+            name
+            for name, q in sorted(self._queues.items())
+            if any(capacity.get(ch, 0) > 0 for ch in q.channels)
+            and self._requires[name].evaluate(skills)
+        )
 
     # ------------------------------------------------------------------ carrying out commands
     async def _execute(self, commands: list[Command], now: datetime) -> None:
@@ -422,6 +562,12 @@ class RouterRunner:
         try:
             for command in commands:
                 await self._carry_out(command, now)
+        except StaleRouter:
+            # Another node holds the router lease now: its claims are the truth, so stop
+            # deciding at once rather than rebuild (which would requeue its offers).
+            log.error("router fenced off by a newer router; this node stops routing")
+            self.on_fenced()
+            raise
         except HubError as exc:
             log.error("routing command failed (%s); rebuilding from the store", exc.message)
             await self._rebuild()
@@ -435,13 +581,16 @@ class RouterRunner:
 
     async def _publish_snapshot(self) -> None:
         await asyncio.sleep(SNAPSHOT_EVERY_S)
+        if not self._snapshot_wanted():
+            return
         try:
             await self._bus.publish(self.snapshot())
         except Exception:
             log.exception("snapshot not published")
 
     async def _carry_out(self, command: Command, now: datetime) -> None:
-        store, publish = self._store, self._bus.publish
+        publish = self._bus.publish
+        store = _Fenced(self._store, self._fence)
         match command:
             case OfferInteraction(interaction_id=iid, agent_id=agent_id):
                 try:
@@ -505,6 +654,12 @@ class RouterRunner:
                     )
                 )
             case ReportAgentState(agent_id=agent_id, state=state, load=load, capacity=cap):
+                if self._logged.get(agent_id) != (state, command.reason):
+                    set_by = self._set_by.pop(agent_id, None)
+                    await store.add_agent_step(
+                        AgentStep(agent_id, state, now, command.reason, set_by)
+                    )
+                    self._logged[agent_id] = (state, command.reason)
                 await publish(
                     AgentStateReported(
                         agent_id, state, load, cap, command.state_since, command.reason
@@ -518,8 +673,9 @@ class RouterRunner:
                 await store.add_step(iid, f"moved_{reason}:{queue}", now=now, queue=queue)
                 log.info("interaction_id=%s moved to queue %s (%s)", iid, queue, reason)
             case MaxWaitReached(interaction_id=iid, action=action):
-                await store.add_step(iid, f"max_wait_{action}", now=now)
+                inter = await store.add_step(iid, f"max_wait_{action}", now=now)
                 log.warning("interaction_id=%s waited the queue's maximum (%s)", iid, action)
+                await publish(MaxWaitPassed(inter, action))
             case TransferInteraction(interaction_id=iid, from_agent=from_agent, queue=queue):
                 step = "transferred" if command.to_agent is None else "transferred_to_agent"
                 inter = await store.transition(
@@ -532,3 +688,20 @@ class RouterRunner:
 
     async def _interaction(self, interaction_id: int) -> Interaction:
         return await self._store.interaction(interaction_id)
+
+
+class _Fenced:
+    """The router's claims, each carrying its fencing token (None on a single node)."""
+
+    def __init__(self, store: Store, fence: int | None) -> None:
+        self._store = store
+        self._fence = fence
+
+    async def transition(self, interaction_id: int, action: Action, **kw: Any) -> Interaction:
+        return await self._store.transition(interaction_id, action, fence=self._fence, **kw)
+
+    async def add_step(self, interaction_id: int, step: str, **kw: Any) -> Interaction:
+        return await self._store.add_step(interaction_id, step, fence=self._fence, **kw)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)

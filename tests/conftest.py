@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 
@@ -16,3 +17,12 @@ def need(condition: bool, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"{reason} (required when CI=true)")
     pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _test_databases() -> Iterator[None]:
+    """Drop the PostgreSQL databases the test's hubs ran on (HUB_TEST_BACKEND=postgresql)."""
+    yield
+    from tests.functional.backend import drop_created  # imports the hub: only when needed
+
+    drop_created()

@@ -32,3 +32,66 @@ export function showConnection(node, status) {
   node.textContent = labels[status] || status;
   node.className = `connection-status status-${status}`;
 }
+
+// Session: the CSRF token every state-changing request and socket connection carries
+// (hub/csrf.py), the keep-alive that stops an open console's session from idling, and the
+// way back to the sign-in page with the reason the session ended.
+
+let csrfToken = null;
+
+/** GET /api/v1/me -> {status, user, error}; remembers the session's CSRF token. */
+export async function fetchSession() {
+  const response = await fetch("/api/v1/me", { credentials: "same-origin", headers: { Accept: "application/json" } });
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (response.ok && data && typeof data.csrf_token === "string") csrfToken = data.csrf_token;
+  return { status: response.status, user: (data && data.user) || null, error: (data && data.error) || null };
+}
+
+export function rememberCsrfToken(token) {
+  if (typeof token === "string" && token) csrfToken = token;
+}
+
+/** A state-changing request to the hub (POST, PATCH, DELETE…) with the CSRF token. */
+export async function send(path, { method = "POST", json, body, headers = {} } = {}) {
+  if (!csrfToken) {
+    try {
+      await fetchSession();
+    } catch {
+      // offline: the request below fails the same way
+    }
+  }
+  const all = { Accept: "application/json", ...headers };
+  if (csrfToken) all["X-CSRF-Token"] = csrfToken;
+  if (json !== undefined) {
+    all["Content-Type"] = "application/json";
+    body = JSON.stringify(json);
+  }
+  return fetch(path, { method, credentials: "same-origin", headers: all, body });
+}
+
+/** Socket.IO `auth`: the session's CSRF token, fetched afresh at every (re)connection. */
+export function socketAuth(callback) {
+  fetchSession().then(
+    () => callback({ csrf_token: csrfToken }),
+    () => callback({}),
+  );
+}
+
+/** Tell the hub once a minute that this open page is in use (the session's idle timeout). */
+export function keepAlive(socket) {
+  setInterval(() => {
+    if (socket.connected) socket.emit("keep_alive", {}, () => {});
+  }, 60000);
+}
+
+/** To the sign-in page, back to `next` afterwards; `ended` says why the session ended. */
+export function goToLogin(next, ended) {
+  const params = new URLSearchParams({ next });
+  if (ended) params.set("ended", ended);
+  window.location.assign("/login?" + params.toString());
+}

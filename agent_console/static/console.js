@@ -3,7 +3,19 @@
 
 import { io } from "/static/vendor/socket.io.esm.min.js";
 import { playChime, unlockAudio } from "/console/static/chime.js";
-import { $, el, formatDuration, pad2, parseTime, showConnection } from "/console/static/common.js";
+import {
+  $,
+  el,
+  fetchSession,
+  formatDuration,
+  goToLogin as toLogin,
+  keepAlive,
+  pad2,
+  parseTime,
+  send,
+  showConnection,
+  socketAuth,
+} from "/console/static/common.js";
 import { EmailView } from "/console/static/email.js";
 import {
   SmsComposer,
@@ -13,6 +25,37 @@ import {
   remember as rememberSms,
 } from "/console/static/sms.js";
 import { CallPanel } from "/console/static/voice.js";
+import { CannedPicker } from "/console/static/canned.js";
+import { KnowledgePanel } from "/console/static/kb.js";
+import {
+  LANGUAGES,
+  currentLanguage,
+  has,
+  label,
+  loadLanguage,
+  preferredLanguage,
+  saveLanguage,
+  t,
+  tr,
+  translatePage,
+} from "/console/static/i18n.js";
+import { WrapUpPanel, outcomeElement } from "/console/static/wrapup.js";
+import { ratingElement } from "/console/static/rating.js";
+import { BrowserPhone, callButton } from "/console/static/device.js";
+import { ThreadPages } from "/console/static/thread_pages.js";
+import { lineKey, whisperAuthor } from "/console/static/whisper.js";
+import { replyWait } from "/console/static/reply_sla.js";
+import {
+  decorate as decorateReceipt,
+  hasReceipt,
+  remember as rememberReceipt,
+} from "/console/static/receipts.js";
+import { CustomerForm, fieldLabel, tierLabel } from "/console/static/customer_form.js";
+import { CustomerLink } from "/console/static/customer_link.js";
+
+// The catalogue first, so that nothing is drawn in the wrong language; the user's saved
+// choice (in hello) may switch it once more.
+await loadLanguage(preferredLanguage(null));
 
 // ---------------------------------------------------------------------------
 // Small helpers
@@ -43,11 +86,11 @@ function timeElement(iso, text, className) {
 }
 
 function channelBadge(channel) {
-  return el("span", "channel-badge", channel || "?");
+  return el("span", "channel-badge", channel ? label("channel", channel) : "?");
 }
 
 function customerName(customer) {
-  return (customer && (customer.name || customer.contact)) || "Anonymous visitor";
+  return (customer && (customer.name || customer.contact)) || t("customer.anonymous");
 }
 
 function isTextField(target) {
@@ -69,21 +112,12 @@ function errorMessage(ack, fallback) {
 
 /** "missed_offers" -> "missed offers" (away reasons are short identifiers). */
 function reasonText(reason) {
-  return String(reason).replace(/_/g, " ");
+  return label("reason", reason);
 }
 
-const MISSED_OFFERS_TEXT =
-  "You were set to Away after missing several offers. Choose Available when you are back.";
-
-const WITHDRAW_REASONS = {
-  expired: "the offer timed out",
-  declined: "it was declined",
-  agent_away: "you went away",
-  agent_offline: "you went offline",
-  abandoned: "the customer left",
-  no_answer: "your phone was not answered",
-  busy: "your phone was busy",
-};
+function withdrawReason(reason) {
+  return reason && has(`withdrawn.${reason}`) ? t(`withdrawn.${reason}`) : (reason || t("withdrawn.other"));
+}
 
 // ---------------------------------------------------------------------------
 // Elements
@@ -128,6 +162,9 @@ const ui = {
   customerDetails: $("customer-details"),
   customerName: $("customer-name"),
   customerTier: $("customer-tier"),
+  customerFacts: $("customer-facts"),
+  customerTags: $("customer-tags"),
+  customerCustom: $("customer-custom"),
   customerContext: $("customer-context"),
   customerIdentities: $("customer-identities"),
   customerNotes: $("customer-notes"),
@@ -137,6 +174,11 @@ const ui = {
   noteError: $("note-error"),
   addNote: $("add-note"),
   toasts: $("toasts"),
+  language: $("language-select"),
+  transferNote: $("transfer-note"),
+  help: $("help-overlay"),
+  helpButton: $("help-button"),
+  helpClose: $("help-close"),
 };
 
 // ---------------------------------------------------------------------------
@@ -173,7 +215,11 @@ const store = {
 const baseTitle = document.title;
 
 // The email view (subject, HTML, attachments, reply form) replaces the chat box for emails.
-const emailView = new EmailView({ onAuthLost: () => goToLogin(), toast: (m, k) => toast(m, k) });
+const emailView = new EmailView({
+  onAuthLost: () => goToLogin(),
+  toast: (m, k) => toast(m, k),
+  whispers: (id) => (store.work.get(id)?.item.messages || []).filter((m) => m.whisper),
+});
 // SMS: delivery status per reply, media links, the opt-out notice and the 1,600-character counter.
 const callPanel = new CallPanel(
   {
@@ -185,9 +231,116 @@ const callPanel = new CallPanel(
     hangup: $("call-hangup"),
     error: $("call-error"),
     recording: $("call-recording"),
+    consultPanel: $("call-consult-panel"),
+    consultTarget: $("call-consult-target"),
+    consult: $("call-consult"),
+    consultState: $("call-consult-state"),
+    consultComplete: $("call-consult-complete"),
+    consultCancel: $("call-consult-cancel"),
   },
   (event, data) => request(event, data),
 );
+const wrapUpPanel = new WrapUpPanel(
+  {
+    form: $("wrap-up-panel"),
+    disposition: $("wrap-up-disposition"),
+    note: $("wrap-up-note"),
+    error: $("wrap-up-error"),
+    status: $("wrap-up-saved"),
+  },
+  (event, data) => request(event, data),
+);
+// The customer panel: edit the record shown, or link the conversation to another customer.
+const customerForm = new CustomerForm(
+  {
+    toggle: $("customer-edit"),
+    form: $("customer-form"),
+    name: $("customer-form-name"),
+    company: $("customer-form-company"),
+    tier: $("customer-form-tier"),
+    language: $("customer-form-language"),
+    tags: $("customer-form-tags"),
+    custom: $("customer-form-custom"),
+    error: $("customer-form-error"),
+    save: $("customer-form-save"),
+    cancel: $("customer-form-cancel"),
+  },
+  { onSaved: (profile) => onCustomerSaved(profile), onAuthLost: () => goToLogin() },
+);
+const customerLink = new CustomerLink(
+  {
+    section: $("customer-link"),
+    form: $("link-form"),
+    query: $("link-query"),
+    search: $("link-search"),
+    status: $("link-status"),
+    results: $("link-results"),
+    confirm: $("link-confirm"),
+    confirmText: $("link-confirm-text"),
+    confirmYes: $("link-confirm-yes"),
+    confirmNo: $("link-confirm-no"),
+    error: $("link-error"),
+  },
+  { onLinked: (survivor, mergedId) => onCustomerLinked(survivor, mergedId), onAuthLost: () => goToLogin() },
+);
+/** What a canned response is filled from: the selected conversation, while it is in progress. */
+function cannedContext() {
+  const entry = store.selectedId !== null ? store.work.get(store.selectedId) : null;
+  if (!entry || entry.item.state !== "assigned") return null;
+  return { channel: entry.item.channel, customer: entry.item.customer, agent: store.agent };
+}
+const cannedPicker = new CannedPicker(
+  { composer: $("composer"), list: $("canned-list") },
+  cannedContext,
+  () => ui.composer.dispatchEvent(new Event("input")),
+);
+// Where the agent takes calls (phone or browser), the browser phone, and click-to-call.
+const browserPhone = new BrowserPhone(
+  {
+    container: $("device-chooser"),
+    picker: $("device-select"),
+    status: $("device-status"),
+    incoming: $("incoming-call"),
+    incomingText: $("incoming-call-text"),
+    answer: $("incoming-answer"),
+    reject: $("incoming-reject"),
+  },
+  { onAuthLost: () => goToLogin() },
+);
+const emailCannedPicker = new CannedPicker(
+  { composer: $("email-reply-body"), list: $("email-canned-list") },
+  cannedContext,
+  () => {},
+  { ownKeys: true },
+);
+// The knowledge base beside the composer: its articles go into the reply being written.
+new KnowledgePanel(
+  {
+    panel: $("kb-panel"),
+    toggle: $("kb-toggle"),
+    form: $("kb-form"),
+    query: $("kb-query"),
+    status: $("kb-status"),
+    results: $("kb-results"),
+    reader: $("kb-reader"),
+    title: $("kb-article-title"),
+    body: $("kb-article-body"),
+    insert: $("kb-insert"),
+    back: $("kb-back"),
+  },
+  {
+    target: () => {
+      if (cannedContext() === null) return null;
+      const email = $("email-reply-body");
+      if (!$("email-view").hidden && !email.disabled) return email;
+      return ui.composer.disabled ? null : ui.composer;
+    },
+    changed: (field) => field.dispatchEvent(new Event("input")),
+    onAuthLost: () => goToLogin(),
+  },
+);
+// Long threads are drawn a page at a time, newest first.
+const threadPages = new ThreadPages(ui.messages);
 const smsComposer = new SmsComposer({ optOut: ui.smsOptOut, counter: ui.smsCounter, composer: ui.composer, send: ui.send });
 
 // ---------------------------------------------------------------------------
@@ -205,28 +358,31 @@ function toast(message, kind = "info") {
 // Socket
 // ---------------------------------------------------------------------------
 
-const socket = io("/agent", { withCredentials: true });
+const socket = io("/agent", { withCredentials: true, auth: socketAuth });
+keepAlive(socket);
 
 /** Emit with an acknowledgement; resolves with the ack or a synthetic error. */
 function request(event, data, timeoutMs = 10000) {
   return new Promise((resolve) => {
     if (!socket.connected) {
-      resolve({ error: { code: "disconnected", message: "Not connected to the server. Please wait…" } });
+      resolve({ error: { code: "disconnected", message: t("error.disconnected") } });
       return;
     }
     socket.timeout(timeoutMs).emit(event, data, (err, ack) => {
-      if (err) resolve({ error: { code: "timeout", message: "The server did not answer in time." } });
-      else resolve(ack || { error: { code: "invalid_response", message: "Empty answer from server." } });
+      if (err) resolve({ error: { code: "timeout", message: t("error.timeout") } });
+      else resolve(ack || { error: { code: "invalid_response", message: t("error.empty") } });
     });
   });
 }
 
 function setConnection(status) {
   showConnection(ui.connection, status);
+  ui.connection.dataset.i18n = `connection.${status}`;
+  ui.connection.textContent = t(`connection.${status}`);
 }
 
-function goToLogin() {
-  window.location.assign("/login?next=" + encodeURIComponent("/console"));
+function goToLogin(ended) {
+  toLogin("/console", ended);
 }
 
 /** Decide whether a connection problem is an expired session or a network problem. */
@@ -235,9 +391,9 @@ async function checkSessionOrRetry() {
   if (checkingSession) return;
   checkingSession = true;
   try {
-    const response = await fetch("/api/v1/me", { credentials: "same-origin", headers: { Accept: "application/json" } });
-    if (response.status === 401 || response.status === 403) {
-      goToLogin();
+    const session = await fetchSession();
+    if (session.status === 401 || session.status === 403) {
+      goToLogin(session.status === 401 ? "ended" : null);
       return;
     }
   } catch {
@@ -263,6 +419,8 @@ socket.on("connect_error", () => {
   checkSessionOrRetry();
 });
 
+// The session ended (signed out elsewhere, idle, disabled, role or password changed).
+socket.on("signed_out", (data) => goToLogin((data && data.reason) || "ended"));
 socket.on("hello", (data) => onHello(data || {}));
 socket.on("state", (data) => onState(data || {}));
 socket.on("offer", (offer) => { if (offer) addOffer(offer, true); });
@@ -271,7 +429,14 @@ socket.on("assigned", (item) => { if (item) onAssigned(item, false); });
 socket.on("message", (data) => onMessage(data || {}));
 socket.on("typing", (data) => onCustomerTyping(data || {}));
 socket.on("interaction_updated", (data) => onInteractionUpdated(data || {}));
+// A customer rated one of our interactions: the open customer panel shows it.
+socket.on("interaction_rated", (data) => {
+  if (data && store.panel.customerId !== null && data.customer_id === store.panel.customerId) {
+    loadCustomer(store.panel.customerId, store.panel.interactionId, ui.customerContext.textContent);
+  }
+});
 socket.on("message_details", (data) => onMessageDetails(data || {}));
+socket.on("customer_changed", (data) => onCustomerChanged(data || {}));
 socket.on("opt_out", (data) => onOptOut(data || {}));
 
 // ---------------------------------------------------------------------------
@@ -281,10 +446,15 @@ socket.on("opt_out", (data) => onOptOut(data || {}));
 function onHello(data) {
   store.helloCount += 1;
   store.agent = data.agent || store.agent;
-  ui.agentName.textContent = (store.agent && store.agent.name) || "Agent";
+  ui.agentName.textContent = (store.agent && store.agent.name) || t("author.agent");
+  if (store.helloCount === 1) useLanguage(preferredLanguage(store.agent && store.agent.language));
+  if (Array.isArray(data.canned_responses)) {
+    cannedPicker.setResponses(data.canned_responses);
+    emailCannedPicker.setResponses(data.canned_responses);
+  }
   const role = store.agent && store.agent.role;
   if ((role === "supervisor" || role === "admin") && !$("wallboard-link")) {
-    const link = el("a", "btn btn-ghost", "Wallboard");
+    const link = tr(el("a", "btn btn-ghost"), "console.wallboard");
     link.id = "wallboard-link";
     link.href = "/console/supervisor";
     ui.connection.before(link);
@@ -336,7 +506,7 @@ function renderAwayOptions() {
   const plainAway = [...ui.stateSelect.options].find((o) => o.value === "away");
   let anchor = plainAway || null;
   for (const reason of store.awayReasons) {
-    const option = el("option", "", `Away — ${reasonText(reason)}`);
+    const option = tr(el("option"), "state.away_reason", { reason: reasonText(reason) });
     option.value = `away:${reason}`;
     if (anchor) anchor.after(option);
     else ui.stateSelect.append(option);
@@ -380,8 +550,8 @@ function applyState(state, reason, load, capacity, since) {
   if (store.state === "away" && store.reason === "missed_offers") {
     // Announce it once per occurrence (state events also arrive for load changes).
     if (previousReason !== "missed_offers") {
-      showStateBanner(MISSED_OFFERS_TEXT);
-      toast(MISSED_OFFERS_TEXT, "warning");
+      showStateBanner(t("state.missed_offers"));
+      toast(t("state.missed_offers"), "warning");
     }
   } else if (state) {
     hideStateBanner();
@@ -395,7 +565,8 @@ function renderStateLabel() {
     ui.stateLabel.textContent = "—";
     return;
   }
-  const name = store.reason ? `${store.state} (${reasonText(store.reason)})` : store.state;
+  const stateName = label("state_label", store.state);
+  const name = store.reason ? `${stateName} (${reasonText(store.reason)})` : stateName;
   const text = `${name} · ${formatDuration(Date.now() - store.stateSince)}`;
   if (ui.stateLabel.textContent !== text) ui.stateLabel.textContent = text;
   ui.stateLabel.className = `state-label state-${store.state}`;
@@ -425,7 +596,7 @@ ui.stateSelect.addEventListener("change", async () => {
     applyState(ack.state || wanted, ack.state ? (ack.reason ?? null) : reason, ack.load, ack.capacity, ack.state_since);
   } else {
     if (store.state) ui.stateSelect.value = stateSelectValue(store.state, store.reason);
-    toast(`Could not change state: ${errorMessage(ack, "unknown error")}`, "error");
+    toast(t("state.not_changed", { reason: errorMessage(ack, t("error.unknown")) }), "error");
   }
 });
 
@@ -433,7 +604,7 @@ ui.logout.addEventListener("click", async () => {
   ui.logout.disabled = true;
   stopOwnTyping(true);
   try {
-    await fetch("/api/v1/session", { method: "DELETE", credentials: "same-origin" });
+    await send("/api/v1/session", { method: "DELETE" });
   } catch {
     // go to login anyway
   }
@@ -459,32 +630,45 @@ function addOffer(offer, isNew) {
 
   const card = el("article", "offer-card");
   card.dataset.interactionId = String(id);
-  card.setAttribute("aria-label", `Offer from ${customerName(offer.customer)}`);
+  card.setAttribute("aria-label", t("offer.from", { name: customerName(offer.customer) }));
   card.tabIndex = -1;
 
   const head = el("div", "offer-head");
   head.append(el("span", "offer-customer", customerName(offer.customer)));
   const tier = offer.customer && offer.customer.tier;
-  if (tier) head.append(el("span", "tier-badge", tier));
+  if (tier) head.append(tierLabel(el("span", "tier-badge offer-tier"), tier));
   card.append(head);
 
   const queueLine = el("div", "offer-queue");
   queueLine.append(channelBadge(offer.channel), el("span", "offer-queue-name", offer.queue || ""));
   card.append(queueLine);
 
+  if (offer.subject) card.append(el("p", "offer-subject", offer.subject));
   card.append(el("p", "offer-preview", offer.preview || ""));
+  const note = offer.transfer_note;
+  if (note && typeof note.body === "string") {
+    const box = el("div", "offer-transfer-note");
+    box.append(
+      tr(el("span", "transfer-note-label"), "transfer.note_from", { name: note.author_name || "" }),
+      el("span", "transfer-note-body", note.body),
+    );
+    card.append(box);
+  }
 
   const footer = el("div", "offer-footer");
   const timer = el("span", "offer-timer");
   const countdown = el("span", "offer-countdown", String(Math.ceil((deadline - Date.now()) / 1000)));
-  countdown.setAttribute("aria-label", "seconds left");
-  timer.append(countdown, el("span", "offer-timer-unit", " s left"));
-  const accept = el("button", "btn btn-primary offer-accept", "Accept");
+  countdown.dataset.i18nAriaLabel = "offer.seconds_left";
+  countdown.setAttribute("aria-label", t("offer.seconds_left"));
+  timer.append(countdown, tr(el("span", "offer-timer-unit"), "offer.s_left"));
+  const accept = tr(el("button", "btn btn-primary offer-accept"), "offer.accept");
   accept.type = "button";
-  accept.title = "Accept (a)";
-  const decline = el("button", "btn btn-secondary offer-decline", "Decline");
+  accept.dataset.i18nTitle = "offer.accept_key";
+  accept.title = t("offer.accept_key");
+  const decline = tr(el("button", "btn btn-secondary offer-decline"), "offer.decline");
   decline.type = "button";
-  decline.title = "Decline (d)";
+  decline.dataset.i18nTitle = "offer.decline_key";
+  decline.title = t("offer.decline_key");
   accept.addEventListener("click", () => acceptOffer(id));
   decline.addEventListener("click", () => declineOffer(id));
   const buttons = el("div", "offer-buttons");
@@ -496,7 +680,7 @@ function addOffer(offer, isNew) {
   card.addEventListener("click", (event) => {
     if (event.target instanceof Element && event.target.closest("button")) return;
     if (offer.customer && offer.customer.customer_id != null) {
-      loadCustomer(offer.customer.customer_id, null, `Offer · ${offer.queue || offer.channel || ""}`);
+      loadCustomer(offer.customer.customer_id, null, t("customer.context_offer", { queue: offer.queue || offer.channel || "" }));
     }
   });
 
@@ -511,7 +695,7 @@ function addOffer(offer, isNew) {
   }
   // Screen pop: show the offered customer unless the agent is working on a conversation.
   if (store.selectedId === null && offer.customer && offer.customer.customer_id != null) {
-    loadCustomer(offer.customer.customer_id, null, `Offer · ${offer.queue || offer.channel || ""}`);
+    loadCustomer(offer.customer.customer_id, null, t("customer.context_offer", { queue: offer.queue || offer.channel || "" }));
   }
 }
 
@@ -527,7 +711,7 @@ function removeOffer(id) {
       entry.offer.customer && store.panel.customerId === entry.offer.customer.customer_id) {
     const next = store.offers.values().next().value;
     if (next && next.offer.customer) {
-      loadCustomer(next.offer.customer.customer_id, null, `Offer · ${next.offer.queue || ""}`);
+      loadCustomer(next.offer.customer.customer_id, null, t("customer.context_offer", { queue: next.offer.queue || "" }));
     } else {
       clearCustomer();
     }
@@ -550,15 +734,16 @@ async function acceptOffer(id) {
     removeOffer(id);
     if (ack.work) onAssigned(ack.work, true);
     else select(id);
+    focusReply();
     return;
   }
   const code = ack && ack.error && ack.error.code;
   if (code === "conflict" || code === "not_found") {
     removeOffer(id);
-    toast(`Offer no longer available: ${errorMessage(ack, "taken or expired")}`, "warning");
+    toast(t("offer.gone", { reason: errorMessage(ack, t("offer.gone_default")) }), "warning");
   } else {
     if (store.offers.has(id)) setOfferPending(entry, false);
-    toast(`Could not accept: ${errorMessage(ack, "unknown error")}`, "error");
+    toast(t("offer.not_accepted", { reason: errorMessage(ack, t("error.unknown")) }), "error");
   }
 }
 
@@ -576,7 +761,7 @@ async function declineOffer(id) {
     removeOffer(id);
   } else {
     if (store.offers.has(id)) setOfferPending(entry, false);
-    toast(`Could not decline: ${errorMessage(ack, "unknown error")}`, "error");
+    toast(t("offer.not_declined", { reason: errorMessage(ack, t("error.unknown")) }), "error");
   }
 }
 
@@ -585,13 +770,13 @@ function onOfferWithdrawn(data) {
   const work = store.work.get(data.interaction_id);
   if (work && work.item.state === "offered") {
     removeWork(data.interaction_id, { silent: true });
-    const reason = WITHDRAW_REASONS[data.reason] || data.reason || "it was withdrawn";
-    toast(`Call from ${customerName(work.item.customer)} not connected: ${reason}.`, "warning");
+    const reason = withdrawReason(data.reason);
+    toast(t("offer.call_not_connected", { name: customerName(work.item.customer), reason }), "warning");
   }
   const entry = removeOffer(data.interaction_id);
   if (!entry) return;
-  const reason = WITHDRAW_REASONS[data.reason] || data.reason || "it was withdrawn";
-  toast(`Offer from ${customerName(entry.offer.customer)} removed: ${reason}.`, "warning");
+  const reason = withdrawReason(data.reason);
+  toast(t("offer.withdrawn", { name: customerName(entry.offer.customer), reason }), "warning");
 }
 
 function oldestOffer() {
@@ -618,7 +803,7 @@ function tickOffers() {
 function notifyDesktop(offer) {
   try {
     if (!document.hidden || !("Notification" in window) || Notification.permission !== "granted") return;
-    const n = new Notification(`New ${offer.channel || ""} offer`.replace(/\s+/g, " "), {
+    const n = new Notification(t("offer.notification", { channel: offer.channel ? label("channel", offer.channel) : "" }).replace(/\s+/g, " "), {
       body: `${customerName(offer.customer)} · ${offer.queue || ""}\n${offer.preview || ""}`,
       tag: `offer-${offer.interaction_id}`,
     });
@@ -652,7 +837,7 @@ document.addEventListener("keydown", (event) => {
   if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
   if (isTextField(event.target)) return;
   const key = event.key.toLowerCase();
-  if (key !== "a" && key !== "d") return;
+  if ((key !== "a" && key !== "d") || !ui.help.hidden) return;
   const id = oldestOffer();
   if (id === null) return;
   event.preventDefault();
@@ -677,19 +862,28 @@ function upsertWork(item, { countUnread }) {
   const id = item.interaction_id;
   let entry = store.work.get(id);
   if (!entry) {
-    entry = { item, unread: 0, el: null, typing: false, typingTimer: null, knownIds: new Set() };
+    entry = {
+      item,
+      unread: 0,
+      el: null,
+      typing: false,
+      typingTimer: null,
+      knownIds: new Set(),
+      // receipts that arrived before the reply itself (message_id -> chat receipt)
+      earlyReceipts: new Map(),
+    };
     store.work.set(id, entry);
     entry.el = buildWorkItem(id);
     ui.workList.append(entry.el);
-    for (const m of item.messages || []) entry.knownIds.add(m.message_id);
+    for (const m of item.messages || []) entry.knownIds.add(lineKey(m));
   } else {
     const previous = entry.item;
     const merged = { ...previous, ...item };
     if (!Array.isArray(item.messages)) merged.messages = previous.messages || [];
     entry.item = merged;
     for (const m of merged.messages || []) {
-      if (!entry.knownIds.has(m.message_id)) {
-        entry.knownIds.add(m.message_id);
+      if (!entry.knownIds.has(lineKey(m))) {
+        entry.knownIds.add(lineKey(m));
         if (countUnread && m.direction === "in" && id !== store.selectedId) entry.unread += 1;
       }
     }
@@ -716,19 +910,57 @@ function buildWorkItem(id) {
   const queue = el("span", "work-queue");
   const state = el("span", "work-state");
   bottom.append(channel, queue, state);
-  button.append(top, bottom);
+  const wait = el("span", "work-wait");
+  const waitIcon = el("span", "work-wait-icon");
+  waitIcon.setAttribute("aria-hidden", "true");
+  const waitText = el("span", "work-wait-text");
+  wait.append(waitIcon, waitText);
+  wait.hidden = true;
+  button.append(top, bottom, wait);
   li.append(button);
-  li.refs = { button, name, unread, channel, queue, state };
+  li.refs = { button, name, unread, channel, queue, state, wait, waitIcon, waitText };
   return li;
+}
+
+// A clock face, an hourglass, a warning sign: in common text fonts (DejaVu), not emoji only.
+const WAIT_ICONS = { ok: "\u25F7", near: "\u231B", late: "\u26A0" };
+const WAIT_TEXT = {
+  ok: (v) => [t("work.wait.ok", v), t("work.wait.label", v)],
+  near: (v) => [t("work.wait.near", v), t("work.wait.label_near", v)],
+  late: (v) => [t("work.wait.late", v), t("work.wait.label_late", v)],
+};
+
+/** The customer's wait for a reply, coloured against the queue's reply target (with an icon
+ * and words as well: never colour alone). Hidden unless the customer wrote last. */
+function renderWait(entry) {
+  const { item } = entry;
+  const r = entry.el.refs;
+  const wait = item.state === "assigned" ? replyWait(item.messages, item.reply_target_s, Date.now()) : null;
+  if (!wait) {
+    r.wait.hidden = true;
+    r.wait.removeAttribute("data-level");
+    return;
+  }
+  const level = wait.level || "ok";
+  const time = formatDuration(wait.waitedMs);
+  r.wait.hidden = false;
+  r.wait.dataset.level = level;
+  r.wait.className = `work-wait sla-${level}`;
+  r.waitIcon.textContent = WAIT_ICONS[level];
+  const target = wait.targetMs === null ? "" : formatDuration(wait.targetMs);
+  const [text, label] = WAIT_TEXT[level]({ time, target });
+  r.waitText.textContent = text;
+  r.wait.title = label;
+  r.wait.setAttribute("aria-label", label);
 }
 
 function workStateText(item) {
   if (item.state === "wrap_up") {
     const until = parseTime(item.wrap_up_until);
-    if (Number.isNaN(until)) return "wrap-up";
-    return `wrap-up ${formatDuration(until - Date.now())}`;
+    if (Number.isNaN(until)) return t("work.wrap_up");
+    return t("work.wrap_up_left", { time: formatDuration(until - Date.now()) });
   }
-  return item.state === "assigned" ? "assigned" : String(item.state || "");
+  return label("interaction_state", item.state || "");
 }
 
 function renderWorkItem(id) {
@@ -737,13 +969,14 @@ function renderWorkItem(id) {
   const { item } = entry;
   const r = entry.el.refs;
   r.name.textContent = customerName(item.customer);
-  r.channel.textContent = item.channel || "?";
+  r.channel.textContent = item.channel ? label("channel", item.channel) : "?";
   r.queue.textContent = item.queue || "";
   r.state.textContent = workStateText(item);
   r.state.className = `work-state state-${item.state}`;
   r.unread.textContent = String(entry.unread);
   r.unread.hidden = entry.unread === 0;
-  r.unread.setAttribute("aria-label", `${entry.unread} unread`);
+  r.unread.setAttribute("aria-label", t("work.unread", { count: entry.unread }));
+  renderWait(entry);
   r.button.classList.toggle("is-selected", id === store.selectedId);
   r.button.classList.toggle("is-wrap-up", item.state === "wrap_up");
   if (id === store.selectedId) r.button.setAttribute("aria-current", "true");
@@ -792,18 +1025,28 @@ function select(id) {
   const customer = entry.item.customer;
   if (customer && customer.customer_id != null) {
     if (store.panel.customerId !== customer.customer_id || store.panel.interactionId !== id) {
-      loadCustomer(customer.customer_id, id, `Conversation · ${entry.item.queue || entry.item.channel || ""}`);
+      loadCustomer(customer.customer_id, id, t("customer.context_conversation", { queue: entry.item.queue || entry.item.channel || "" }));
     } else {
       updateNoteForm();
     }
   } else {
-    clearCustomer("This conversation has no customer record.");
+    clearCustomer(t("customer.no_record"));
   }
+}
+
+/** Put the keyboard where the agent works next: the reply box of the selected conversation,
+ * or (nothing left to answer) the offers, where a / d take the next one. */
+function focusReply() {
+  const entry = store.selectedId !== null ? store.work.get(store.selectedId) : null;
+  const box = entry && entry.item.channel === "email" ? $("email-reply-body") : ui.composer;
+  if (entry && !box.disabled && !box.closest("[hidden]")) box.focus();
+  else if (!entry) ui.offers.focus();
 }
 
 function tickWork() {
   for (const [id, entry] of store.work) {
     if (entry.item.state === "wrap_up") renderWorkItem(id);
+    else renderWait(entry);
   }
   callPanel.tick();
 }
@@ -819,13 +1062,16 @@ function messageElement(message) {
     : message.direction === "out" ? "message-out" : "message-in";
   li.classList.add(kind);
   if (message.message_id != null) li.dataset.messageId = String(message.message_id);
+  if (message.whisper && message.note_id != null) li.dataset.noteId = String(message.note_id);
   const meta = el("div", "message-meta");
-  const fallbackAuthor = message.author_kind === "system" ? "System" : message.direction === "out" ? "Agent" : "Customer";
-  meta.append(el("span", "message-author", message.author_name || fallbackAuthor));
+  const fallbackAuthor = t(message.author_kind === "system" ? "author.system" : message.direction === "out" ? "author.agent" : "author.customer");
+  const author = message.whisper ? whisperAuthor(message) : message.author_name || fallbackAuthor;
+  meta.append(el("span", "message-author", author));
   meta.append(timeElement(message.created_at, formatClock(message.created_at), "message-time"));
   li.append(meta, el("div", "message-body", message.body ?? ""));
   const entry = store.selectedId !== null ? store.work.get(store.selectedId) : null;
   if (entry && entry.item.channel === "sms") decorateSms(li, message, smsDetailsFor(entry.item, message.message_id));
+  if (entry && entry.item.channel === "webchat" && !message.whisper) decorateReceipt(li, message);
   return li;
 }
 
@@ -839,15 +1085,15 @@ function scrollToBottom(node) {
 
 function renderThread() {
   const entry = store.selectedId !== null ? store.work.get(store.selectedId) : null;
-  ui.messages.replaceChildren();
+  threadPages.show([]);
   ui.threadMeta.replaceChildren();
   if (!entry) {
     emailView.hide();
     ui.messages.hidden = false;
     ui.composerForm.hidden = false;
     ui.thread.classList.add("is-empty");
-    ui.threadTitle.textContent = "No conversation selected";
-    ui.threadMeta.append(el("span", "empty-hint", store.work.size ? "Pick a conversation from the list." : "Accept an offer to start."));
+    tr(ui.threadTitle, "thread.none");
+    ui.threadMeta.append(tr(el("span", "empty-hint"), store.work.size ? "thread.pick" : "thread.accept_to_start"));
     ui.typingIndicator.hidden = true;
     ui.composer.disabled = true;
     ui.send.disabled = true;
@@ -858,6 +1104,8 @@ function renderThread() {
     if (store.transfer.interactionId !== null) closeTransferPanel({ restoreFocus: false });
     ui.endWrapUp.hidden = true;
     ui.wrapUpStatus.hidden = true;
+    wrapUpPanel.render(null);
+    cannedPicker.close();
     smsComposer.render(null);
     callPanel.render(null);
     updateNoteForm();
@@ -865,10 +1113,11 @@ function renderThread() {
   }
   const { item } = entry;
   ui.thread.classList.remove("is-empty");
+  delete ui.threadTitle.dataset.i18n;
   ui.threadTitle.textContent = customerName(item.customer);
   ui.threadMeta.append(channelBadge(item.channel), el("span", "thread-queue", item.queue || ""));
   if (item.assigned_at) {
-    ui.threadMeta.append(el("span", "thread-since", `since ${formatClock(item.assigned_at)}`));
+    ui.threadMeta.append(tr(el("span", "thread-since"), "thread.since", { time: formatClock(item.assigned_at) }));
   }
   const isEmail = item.channel === "email";
   const isCall = callPanel.render(item);
@@ -876,8 +1125,16 @@ function renderThread() {
   ui.composerForm.hidden = isEmail || isCall;
   if (isEmail) emailView.show(item);
   else emailView.hide();
-  const messages = [...(item.messages || [])];
-  for (const m of messages) ui.messages.append(messageElement(m));
+  // Transfer notes sit in the thread where they were written, marked private.
+  const entries = [
+    ...(item.messages || []).map((m) => ({ at: parseTime(m.created_at), node: () => messageElement(m) })),
+    ...(Array.isArray(item.transfer_notes) ? item.transfer_notes : []).map((n) => ({
+      at: parseTime(n.created_at),
+      node: () => transferNoteElement(n),
+    })),
+  ];
+  entries.sort((a, b) => (a.at || 0) - (b.at || 0));
+  threadPages.show(entries.map((e) => e.node));
   scrollToBottom(ui.messages);
   renderThreadState();
   renderTyping();
@@ -890,13 +1147,14 @@ function renderThreadState() {
   const wrapUp = entry.item.state === "wrap_up";
   ui.composer.disabled = wrapUp;
   ui.send.disabled = wrapUp;
-  ui.composer.placeholder = wrapUp
-    ? "This conversation is closed (wrap-up)."
-    : "Type a reply… (Enter to send, Shift+Enter for a new line)";
+  ui.composer.dataset.i18nPlaceholder = wrapUp ? "composer.closed" : "composer.placeholder";
+  ui.composer.placeholder = t(ui.composer.dataset.i18nPlaceholder);
+  if (wrapUp) cannedPicker.close();
   if (smsComposer.render(entry.item) && !wrapUp) {
     ui.composer.disabled = true;
     ui.send.disabled = true;
-    ui.composer.placeholder = "The customer opted out of text messages (STOP).";
+    ui.composer.dataset.i18nPlaceholder = "composer.opted_out";
+    ui.composer.placeholder = t("composer.opted_out");
   }
   ui.closeConversation.hidden = wrapUp;
   ui.closeConversation.disabled = wrapUp;
@@ -907,14 +1165,25 @@ function renderThreadState() {
   ui.endWrapUp.hidden = !wrapUp;
   ui.wrapUpStatus.hidden = !wrapUp;
   if (wrapUp) renderWrapUpStatus(entry.item);
+  wrapUpPanel.render(entry.item);
   updateNoteForm();
 }
 
 function renderWrapUpStatus(item) {
   const until = parseTime(item.wrap_up_until);
   ui.wrapUpStatus.textContent = Number.isNaN(until)
-    ? "Wrap-up"
-    : `Wrap-up · ${formatDuration(until - Date.now())} left`;
+    ? t("wrapup.status")
+    : t("wrapup.status_left", { time: formatDuration(until - Date.now()) });
+}
+
+function transferNoteElement(note) {
+  const li = el("li", "message message-transfer-note");
+  if (note.note_id != null) li.dataset.noteId = String(note.note_id);
+  const meta = el("div", "message-meta");
+  meta.append(tr(el("span", "message-author"), "transfer.note_from", { name: note.author_name || "" }));
+  meta.append(timeElement(note.created_at, formatClock(note.created_at), "message-time"));
+  li.append(meta, el("div", "message-body", note.body ?? ""));
+  return li;
 }
 
 function appendMessageToThread(message) {
@@ -926,15 +1195,21 @@ function appendMessageToThread(message) {
 function addMessage(interactionId, message) {
   const entry = store.work.get(interactionId);
   if (!entry || !message) return false;
-  if (message.message_id != null && entry.knownIds.has(message.message_id)) return false;
-  if (message.message_id != null) entry.knownIds.add(message.message_id);
+  const key = lineKey(message);
+  if (key != null && entry.knownIds.has(key)) return false;
+  if (key != null) entry.knownIds.add(key);
+  const early = entry.earlyReceipts.get(message.message_id);
+  if (early) {
+    rememberReceipt(message, early);
+    entry.earlyReceipts.delete(message.message_id);
+  }
   entry.item.messages.push(message);
   if (interactionId === store.selectedId) {
     appendMessageToThread(message);
   } else if (message.direction === "in") {
     entry.unread += 1;
-    renderWorkItem(interactionId);
   }
+  renderWorkItem(interactionId); // the customer's wait starts or ends
   return true;
 }
 
@@ -961,6 +1236,10 @@ function onMessageDetails(data) {
     emailView.applyStatus(data.interaction_id, data.message_id, data.email);
     return;
   }
+  if (data.chat) {
+    onReceipt(data.interaction_id, data.message_id, data.chat);
+    return;
+  }
   const entry = store.work.get(data.interaction_id);
   if (!entry || data.message_id == null || !data.sms) return;
   const details = rememberSms(entry.item, data.message_id, data.sms);
@@ -970,15 +1249,30 @@ function onMessageDetails(data) {
   if (li && message) decorateSms(li, message, details);
 }
 
+/** The visitor's chat box received or showed a reply: "Delivered" / "Read" under it. */
+function onReceipt(interactionId, messageId, chat) {
+  const entry = store.work.get(interactionId);
+  if (!entry || messageId == null) return;
+  const message = (entry.item.messages || []).find((m) => m.message_id === messageId);
+  if (!message) {
+    entry.earlyReceipts.set(messageId, chat); // the reply itself is still on its way
+    return;
+  }
+  rememberReceipt(message, chat);
+  if (interactionId !== store.selectedId || !hasReceipt(message)) return;
+  const li = ui.messages.querySelector(`li[data-message-id="${Number(messageId)}"]`);
+  if (li) decorateReceipt(li, message);
+}
+
 function onOptOut(data) {
   const entry = store.work.get(data.interaction_id);
   if (!entry) return;
   entry.item.sms = { ...(entry.item.sms || {}), opted_out: Boolean(data.opted_out) };
   if (data.interaction_id === store.selectedId) renderThreadState();
   toast(
-    data.opted_out
-      ? `${data.address || "The customer"} opted out of text messages (STOP).`
-      : `${data.address || "The customer"} opted back in to text messages.`,
+    t(data.opted_out ? "sms.opted_out_toast" : "sms.opted_in_toast", {
+      who: data.address || t("sms.the_customer"),
+    }),
     data.opted_out ? "error" : "info",
   );
 }
@@ -1002,7 +1296,7 @@ function setCustomerTyping(id, typing) {
 function renderTyping() {
   const entry = store.selectedId !== null ? store.work.get(store.selectedId) : null;
   if (entry && entry.typing && entry.item.state !== "wrap_up") {
-    ui.typingIndicator.textContent = `${customerName(entry.item.customer)} is typing…`;
+    ui.typingIndicator.textContent = t("thread.typing", { name: customerName(entry.item.customer) });
     ui.typingIndicator.hidden = false;
   } else {
     ui.typingIndicator.textContent = "";
@@ -1057,6 +1351,7 @@ ui.composer.addEventListener("input", () => {
 });
 
 ui.composer.addEventListener("keydown", (event) => {
+  if (cannedPicker.handleKey(event)) return;
   if (event.key === "Enter" && !event.shiftKey && !event.isComposing && !event.ctrlKey && !event.altKey && !event.metaKey) {
     event.preventDefault();
     sendMessage();
@@ -1091,7 +1386,7 @@ async function sendMessage() {
     if ((store.drafts.get(id) || "") === body) store.drafts.delete(id);
     if (store.selectedId === id) ui.composer.focus();
   } else {
-    const message = `Message not sent: ${errorMessage(ack, "unknown error")}`;
+    const message = t("composer.not_sent", { reason: errorMessage(ack, t("error.unknown")) });
     if (store.selectedId === id) showComposerError(message);
     else toast(message, "error");
   }
@@ -1114,7 +1409,7 @@ ui.closeConversation.addEventListener("click", async () => {
     }
   } else {
     ui.closeConversation.disabled = false;
-    toast(`Could not close: ${errorMessage(ack, "unknown error")}`, "error");
+    toast(t("thread.not_closed", { reason: errorMessage(ack, t("error.unknown")) }), "error");
   }
 });
 
@@ -1122,14 +1417,24 @@ ui.endWrapUp.addEventListener("click", async () => {
   const id = store.selectedId;
   if (id === null) return;
   ui.endWrapUp.disabled = true;
-  const ack = await request("end_wrap_up", { interaction_id: id });
+  await wrapUpPanel.settled();
+  const ack = await request("end_wrap_up", { interaction_id: id, ...wrapUpPanel.values() });
   ui.endWrapUp.disabled = false;
   if (ack && ack.ok) {
     removeWork(id);
+    focusReply();
   } else if (ack && ack.error && ack.error.code === "not_found") {
     removeWork(id);
+    focusReply();
+  } else if (ack && ack.error && ack.error.code === "invalid_input" && store.selectedId === id) {
+    // A required disposition is missing (or a choice was refused): say so beside the picker.
+    const entry = store.work.get(id);
+    const missing = entry && entry.item.wrap_up && entry.item.wrap_up.required && !wrapUpPanel.values().disposition;
+    if (missing) wrapUpPanel.showError(null, "wrapup.required");
+    else wrapUpPanel.showError(errorMessage(ack, t("error.unknown")));
+    wrapUpPanel.focus();
   } else {
-    toast(`Could not end wrap-up: ${errorMessage(ack, "unknown error")}`, "error");
+    toast(t("wrapup.not_ended", { reason: errorMessage(ack, t("error.unknown")) }), "error");
   }
 });
 
@@ -1146,7 +1451,7 @@ function onInteractionUpdated(data) {
     const entry = store.work.get(id);
     if (entry) {
       removeWork(id);
-      toast(`Transferred: ${customerName(entry.item.customer)}`, "info");
+      toast(t("transfer.done", { name: customerName(entry.item.customer) }), "info");
     }
     return;
   }
@@ -1167,7 +1472,7 @@ function onInteractionUpdated(data) {
     select(id);
   }
   if (wasState === "assigned" && data.state === "wrap_up" && id !== store.selectedId) {
-    toast(`Conversation with ${customerName(data.customer)} was closed.`, "info");
+    toast(t("thread.closed_toast", { name: customerName(data.customer) }), "info");
   }
   renderEmptyStates();
 }
@@ -1201,31 +1506,33 @@ function setTransferPending(pending) {
 function renderTransferTargets(agents, agentsNote) {
   const previous = ui.transferTarget.value;
   ui.transferTarget.replaceChildren();
-  const placeholder = el("option", "", "Choose a queue or a colleague…");
+  const placeholder = el("option", "", t("transfer.choose"));
   placeholder.value = "";
   ui.transferTarget.append(placeholder);
 
   const queues = el("optgroup");
-  queues.label = "Queues";
+  queues.label = t("transfer.queues");
   for (const name of store.queues) {
-    const option = el("option", "", `Queue: ${name}`);
+    const option = el("option", "", t("transfer.queue_option", { name }));
     option.value = `queue:${name}`;
     queues.append(option);
   }
   if (queues.children.length > 0) ui.transferTarget.append(queues);
 
   const group = el("optgroup");
-  group.label = "Agents";
+  group.label = t("transfer.agents");
   const myId = store.agent && store.agent.agent_id;
   const sorted = [...(agents || [])]
     .filter((a) => a && a.agent_id != null && a.agent_id !== myId)
     .sort((a, b) => String(a.name || "").localeCompare(String(b.name || "")));
   for (const agent of sorted) {
     const state = agent.reason && agent.state !== "available"
-      ? `${agent.state} · ${reasonText(agent.reason)}`
-      : String(agent.state || "unknown");
-    const option = el("option", "", `Agent: ${agent.name || `#${agent.agent_id}`} (${state})`);
+      ? `${label("state_label", agent.state)} · ${reasonText(agent.reason)}`
+      : label("state_label", agent.state || "unknown");
+    const agentName = agent.name || `#${agent.agent_id}`;
+    const option = el("option", "", t("transfer.agent_option", { name: agentName, state }));
     option.value = `agent:${agent.agent_id}`;
+    option.dataset.name = agentName;
     group.append(option);
   }
   if (agentsNote) {
@@ -1243,12 +1550,12 @@ function renderTransferTargets(agents, agentsNote) {
 
 async function loadTransferAgents() {
   const seq = ++store.transfer.loadSeq;
-  renderTransferTargets([], "Loading agents…");
+  renderTransferTargets([], t("transfer.loading"));
   let response;
   try {
     response = await fetch("/api/v1/agents", { credentials: "same-origin", headers: { Accept: "application/json" } });
   } catch {
-    if (seq === store.transfer.loadSeq) renderTransferTargets([], "Could not load agents (network error)");
+    if (seq === store.transfer.loadSeq) renderTransferTargets([], t("transfer.load_network"));
     return;
   }
   if (seq !== store.transfer.loadSeq) return;
@@ -1257,7 +1564,7 @@ async function loadTransferAgents() {
     return;
   }
   if (!response.ok) {
-    renderTransferTargets([], `Could not load agents (HTTP ${response.status})`);
+    renderTransferTargets([], t("transfer.load_http", { status: response.status }));
     return;
   }
   let data;
@@ -1269,11 +1576,11 @@ async function loadTransferAgents() {
   if (seq !== store.transfer.loadSeq) return;
   const agents = data && Array.isArray(data.agents) ? data.agents : null;
   if (!agents) {
-    renderTransferTargets([], "Could not read the agent list");
+    renderTransferTargets([], t("transfer.load_bad"));
     return;
   }
   const others = agents.filter((a) => a && a.agent_id !== (store.agent && store.agent.agent_id));
-  renderTransferTargets(agents, others.length === 0 ? "No other agents" : null);
+  renderTransferTargets(agents, others.length === 0 ? t("transfer.no_agents") : null);
 }
 
 function openTransferPanel() {
@@ -1284,6 +1591,7 @@ function openTransferPanel() {
   hideTransferError();
   showTransferStatus("");
   ui.transferTarget.value = "";
+  ui.transferNote.value = "";
   ui.transferPanel.hidden = false;
   ui.transfer.setAttribute("aria-expanded", "true");
   setTransferPending(false);
@@ -1333,26 +1641,27 @@ ui.transferPanel.addEventListener("submit", async (event) => {
   let targetText;
   if (value.startsWith("queue:")) {
     payload = { interaction_id: id, queue: value.slice("queue:".length) };
-    targetText = `queue ${payload.queue}`;
+    targetText = t("transfer.target_queue", { name: payload.queue });
   } else if (value.startsWith("agent:")) {
     const agentId = Number(value.slice("agent:".length));
     if (!Number.isInteger(agentId)) return;
     payload = { interaction_id: id, agent_id: agentId };
     const option = ui.transferTarget.selectedOptions[0];
-    targetText = option ? option.textContent.replace(/^Agent: /, "") : "the agent";
+    targetText = option && option.dataset.name ? option.dataset.name : t("transfer.the_agent");
   } else {
-    showTransferError("Choose a queue or a colleague.");
+    showTransferError(t("transfer.choose_error"));
     ui.transferTarget.focus();
     return;
   }
+  if (ui.transferNote.value.trim()) payload.note = ui.transferNote.value;
   hideTransferError();
   stopOwnTyping(true);
   setTransferPending(true);
-  showTransferStatus(`Transferring to ${targetText}…`);
+  showTransferStatus(t("transfer.pending", { target: targetText }));
   const ack = await request("transfer", payload);
   if (store.transfer.interactionId !== id) {
     // The panel was closed meanwhile (e.g. the interaction already left on "transferred").
-    if (!(ack && ack.ok)) toast(`Could not transfer: ${errorMessage(ack, "unknown error")}`, "error");
+    if (!(ack && ack.ok)) toast(t("transfer.failed", { reason: errorMessage(ack, t("error.unknown")) }), "error");
     store.transfer.pending = false;
     if (store.selectedId !== null) renderThreadState();
     return;
@@ -1363,7 +1672,7 @@ ui.transferPanel.addEventListener("submit", async (event) => {
     closeTransferPanel({ restoreFocus: false });
   } else {
     showTransferStatus("");
-    showTransferError(`Could not transfer: ${errorMessage(ack, "unknown error")}`);
+    showTransferError(t("transfer.failed", { reason: errorMessage(ack, t("error.unknown")) }));
     ui.transferTarget.focus();
   }
 });
@@ -1378,7 +1687,14 @@ function clearCustomer(message) {
   store.panel.requestSeq += 1;
   ui.customerDetails.hidden = true;
   ui.customerStatus.hidden = false;
-  ui.customerStatus.textContent = message || "Select a conversation to see the customer.";
+  customerForm.show(null);
+  customerLink.show(null);
+  if (message) {
+    delete ui.customerStatus.dataset.i18n;
+    ui.customerStatus.textContent = message;
+  } else {
+    tr(ui.customerStatus, "customer.select");
+  }
   updateNoteForm();
 }
 
@@ -1392,7 +1708,7 @@ async function loadCustomer(customerId, interactionId, contextText) {
   if (!sameCustomer) {
     ui.customerDetails.hidden = true;
     ui.customerStatus.hidden = false;
-    ui.customerStatus.textContent = "Loading customer…";
+    tr(ui.customerStatus, "customer.loading");
   }
   let response;
   try {
@@ -1401,7 +1717,7 @@ async function loadCustomer(customerId, interactionId, contextText) {
       headers: { Accept: "application/json" },
     });
   } catch {
-    if (seq === store.panel.requestSeq) showCustomerError("Could not load the customer (network error).");
+    if (seq === store.panel.requestSeq) showCustomerError(t("customer.load_network"));
     return;
   }
   if (seq !== store.panel.requestSeq) return;
@@ -1410,14 +1726,14 @@ async function loadCustomer(customerId, interactionId, contextText) {
     return;
   }
   if (!response.ok) {
-    showCustomerError(response.status === 404 ? "Customer not found." : `Could not load the customer (HTTP ${response.status}).`);
+    showCustomerError(response.status === 404 ? t("customer.not_found") : t("customer.load_http", { status: response.status }));
     return;
   }
   let data;
   try {
     data = await response.json();
   } catch {
-    showCustomerError("Could not read the customer record.");
+    showCustomerError(t("customer.load_bad"));
     return;
   }
   if (seq !== store.panel.requestSeq) return;
@@ -1425,26 +1741,37 @@ async function loadCustomer(customerId, interactionId, contextText) {
 }
 
 function showCustomerError(message) {
+  customerForm.show(null);
+  customerLink.show(null);
   ui.customerDetails.hidden = true;
   ui.customerStatus.hidden = false;
+  delete ui.customerStatus.dataset.i18n;
   ui.customerStatus.textContent = message;
 }
 
 function renderCustomer(data, currentInteractionId) {
   ui.customerStatus.hidden = true;
   ui.customerDetails.hidden = false;
-  ui.customerName.textContent = data.name || "Anonymous visitor";
-  ui.customerTier.textContent = data.tier || "";
-  ui.customerTier.hidden = !data.tier;
+  renderProfile(data);
+  customerForm.show(data);
+  // Linking moves the conversation: only for one the agent works on, not an offer's preview.
+  customerLink.show(currentInteractionId !== null && store.work.has(currentInteractionId) ? data : null);
 
   ui.customerIdentities.replaceChildren();
   const identities = Array.isArray(data.identities) ? data.identities : [];
   for (const identity of identities) {
     const li = el("li", "identity");
     li.append(el("span", "identity-kind", identity.kind || ""), el("span", "identity-value", identity.value || ""));
+    if (identity.kind === "phone" && browserPhone.callsEnabled()) {
+      li.append(callButton(data.customer_id, identity.value, {
+        phone: browserPhone,
+        onPlaced: (item) => onAssigned(item, true),
+        onError: (message) => toast(t("device.not_placed_toast", { reason: message }), "error"),
+      }));
+    }
     ui.customerIdentities.append(li);
   }
-  if (identities.length === 0) ui.customerIdentities.append(el("li", "empty-hint", "No known identities."));
+  if (identities.length === 0) ui.customerIdentities.append(tr(el("li", "empty-hint"), "customer.no_identities"));
 
   ui.customerNotes.replaceChildren();
   const notes = Array.isArray(data.notes) ? [...data.notes] : [];
@@ -1456,15 +1783,112 @@ function renderCustomer(data, currentInteractionId) {
   for (const interaction of interactions) {
     ui.customerHistory.append(historyElement(interaction, interaction.interaction_id === currentInteractionId));
   }
-  if (interactions.length === 0) ui.customerHistory.append(el("li", "empty-hint", "No previous interactions."));
+  if (interactions.length === 0) ui.customerHistory.append(tr(el("li", "empty-hint"), "customer.no_history"));
   updateNoteForm();
+}
+
+/** Name, tier, company, language, tags and custom fields: what the edit form changes. */
+function renderProfile(data) {
+  ui.customerName.textContent = data.name || t("customer.anonymous");
+  tierLabel(ui.customerTier, data.tier || "");
+  ui.customerTier.hidden = !data.tier;
+  const facts = [data.company, data.language].filter(Boolean);
+  ui.customerFacts.textContent = facts.join(" · ");
+  ui.customerFacts.hidden = facts.length === 0;
+  const tags = Array.isArray(data.tags) ? data.tags : [];
+  ui.customerTags.replaceChildren(...tags.map((tag) => el("li", "customer-tag", tag)));
+  ui.customerTags.hidden = tags.length === 0;
+  const custom = data.custom || {};
+  ui.customerCustom.replaceChildren();
+  for (const [name, value] of Object.entries(custom)) {
+    ui.customerCustom.append(el("dt", "customer-custom-name", fieldLabel(name)), el("dd", "customer-custom-value", value));
+  }
+  ui.customerCustom.hidden = ui.customerCustom.childElementCount === 0;
+}
+
+/** Every offer and work item of ``customerId`` now names ``brief`` (the record as saved). */
+function renameCustomer(customerId, brief) {
+  for (const [id, entry] of store.work) {
+    const customer = entry.item.customer;
+    if (!customer || customer.customer_id !== customerId) continue;
+    entry.item.customer = { ...customer, ...brief };
+    renderWorkItem(id);
+  }
+  for (const entry of store.offers.values()) {
+    const customer = entry.offer.customer;
+    if (!customer || customer.customer_id !== customerId) continue;
+    entry.offer.customer = { ...customer, ...brief };
+    const name = customerName(entry.offer.customer);
+    entry.el.setAttribute("aria-label", t("offer.from", { name }));
+    const shown = entry.el.querySelector(".offer-customer");
+    if (shown) shown.textContent = name;
+    const tier = entry.el.querySelector(".offer-tier");
+    if (tier) tierLabel(tier, entry.offer.customer.tier || "");
+  }
+  if (store.selectedId !== null) {
+    const entry = store.work.get(store.selectedId);
+    if (entry) ui.threadTitle.textContent = customerName(entry.item.customer);
+  }
+}
+
+function onCustomerSaved(profile) {
+  if (store.panel.customerId !== profile.customer_id) return;
+  renderProfile(profile);
+  customerLink.renamed(profile);
+  renameCustomer(profile.customer_id, { name: profile.name, tier: profile.tier });
+  toast(t("customer.saved", { name: profile.name || t("customer.anonymous") }), "info");
+}
+
+/** Whether this console shows ``customerId`` anywhere: the panel, a work item or an offer. */
+function showsCustomer(customerId) {
+  if (customerId === null || customerId === undefined) return false;
+  if (store.panel.customerId === customerId) return true;
+  const items = [...store.work.values()].map((e) => e.item.customer);
+  const offers = [...store.offers.values()].map((e) => e.offer.customer);
+  return [...items, ...offers].some((c) => c && c.customer_id === customerId);
+}
+
+/** A customer's record changed elsewhere (another tab, a colleague, the API): what this
+ * console shows of it is read again, through the API, and the names follow. A merge moves
+ * what showed the merged customer to the one that stayed. */
+async function onCustomerChanged({ customer_id: customerId, merged_customer_id: mergedId }) {
+  if (!showsCustomer(customerId) && !showsCustomer(mergedId)) return;
+  let response;
+  try {
+    response = await fetch(`/api/v1/customers/${encodeURIComponent(customerId)}`, {
+      credentials: "same-origin",
+      cache: "no-store",
+    });
+  } catch {
+    return; // offline for a moment: the next load shows it
+  }
+  if (!response.ok) return; // not one this agent may read: keep what is shown
+  const record = await response.json();
+  const brief = { customer_id: record.customer_id, name: record.name, tier: record.tier };
+  if (mergedId !== null && mergedId !== undefined) renameCustomer(mergedId, brief);
+  renameCustomer(customerId, brief);
+  const panelId = store.panel.customerId;
+  if (panelId === customerId || (mergedId != null && panelId === mergedId)) {
+    loadCustomer(customerId, store.panel.interactionId, ui.customerContext.textContent);
+  }
+}
+
+/** The conversation now belongs to ``survivor``: so do the others of the customer merged. */
+function onCustomerLinked(survivor, mergedId) {
+  renameCustomer(mergedId, { customer_id: survivor.customer_id, name: survivor.name, tier: survivor.tier });
+  toast(t("link.done", { name: survivor.name || t("customer.anonymous") }), "info");
+  const interactionId = store.panel.interactionId;
+  const entry = interactionId !== null ? store.work.get(interactionId) : null;
+  loadCustomer(survivor.customer_id, interactionId, entry
+    ? t("customer.context_conversation", { queue: entry.item.queue || entry.item.channel || "" })
+    : ui.customerContext.textContent);
 }
 
 function noteElement(note) {
   const li = el("li", "note");
   if (note.note_id != null) li.dataset.noteId = String(note.note_id);
   const meta = el("div", "note-meta");
-  meta.append(el("span", "note-label", "Private note"));
+  meta.append(tr(el("span", "note-label"), note.kind === "transfer" ? "transfer.note" : "notes.label"));
   meta.append(el("span", "note-author", note.author_name || ""));
   meta.append(timeElement(note.created_at, formatDateTime(note.created_at), "note-time"));
   li.append(meta, el("div", "note-body", note.body ?? ""));
@@ -1479,18 +1903,22 @@ function historyElement(interaction, isCurrent) {
   const summary = el("summary", "history-summary");
   const line1 = el("span", "history-line");
   line1.append(channelBadge(interaction.channel), el("span", "history-queue", interaction.queue || ""),
-    el("span", `history-state state-${interaction.state}`, interaction.state || ""));
-  if (isCurrent) line1.append(el("span", "history-current", "current"));
+    el("span", `history-state state-${interaction.state}`, label("interaction_state", interaction.state || "")));
+  if (isCurrent) line1.append(tr(el("span", "history-current"), "customer.current"));
   const when = interaction.created_at || interaction.queued_at;
   const line2 = el("span", "history-line history-sub");
   line2.append(timeElement(when, formatDateTime(when), "history-date"),
-    el("span", "history-agent", interaction.agent_name || "no agent"));
+    interaction.agent_name ? el("span", "history-agent", interaction.agent_name) : tr(el("span", "history-agent"), "customer.no_agent"));
   summary.append(line1, line2);
+  const outcome = outcomeElement(interaction);
+  if (outcome) summary.append(outcome);
+  const rating = ratingElement(interaction);
+  if (rating) summary.append(rating);
   details.append(summary);
   const messages = Array.isArray(interaction.messages) ? interaction.messages : [];
   const list = el("ol", "messages history-messages");
   for (const m of messages) list.append(messageElement(m));
-  if (messages.length === 0) list.append(el("li", "empty-hint", "No messages."));
+  if (messages.length === 0) list.append(tr(el("li", "empty-hint"), "customer.no_messages"));
   details.append(list);
   li.append(details);
   return li;
@@ -1501,9 +1929,8 @@ function updateNoteForm() {
   const enabled = Boolean(entry) && store.panel.interactionId === store.selectedId;
   ui.noteBody.disabled = !enabled;
   ui.addNote.disabled = !enabled;
-  ui.noteBody.placeholder = enabled
-    ? "Add a private note (not visible to the customer)"
-    : "Select one of your conversations to add a note";
+  ui.noteBody.dataset.i18nPlaceholder = enabled ? "notes.placeholder" : "notes.select";
+  ui.noteBody.placeholder = t(ui.noteBody.dataset.i18nPlaceholder);
 }
 
 function hideNoteError() {
@@ -1526,7 +1953,7 @@ ui.noteForm.addEventListener("submit", async (event) => {
       ui.customerNotes.prepend(noteElement(ack.note));
     }
   } else {
-    ui.noteError.textContent = `Note not saved: ${errorMessage(ack, "unknown error")}`;
+    ui.noteError.textContent = t("notes.not_saved", { reason: errorMessage(ack, t("error.unknown")) });
     ui.noteError.hidden = false;
   }
 });
@@ -1536,6 +1963,78 @@ ui.noteBody.addEventListener("keydown", (event) => {
     event.preventDefault();
     ui.noteForm.requestSubmit();
   }
+});
+
+// ---------------------------------------------------------------------------
+// Language
+// ---------------------------------------------------------------------------
+
+function renderLanguageSelect() {
+  if (ui.language.options.length !== LANGUAGES.length) {
+    ui.language.replaceChildren(...LANGUAGES.map((l) => {
+      const option = el("option", "", l.name);
+      option.value = l.code;
+      option.lang = l.code;
+      return option;
+    }));
+  }
+  ui.language.value = currentLanguage();
+}
+
+/** Switch every string on the page to ``code``; customer text is left as it is. */
+async function useLanguage(code) {
+  if (code !== currentLanguage()) await loadLanguage(code);
+  translatePage(document);
+  renderLanguageSelect();
+  renderAwayOptions();
+  if (store.state) ui.stateSelect.value = stateSelectValue(store.state, store.reason);
+  for (const id of store.work.keys()) renderWorkItem(id);
+  renderThread();
+  if (emailView.data && !emailView.root.hidden) emailView.render(emailView.data);
+  renderStateLabel();
+  if (store.panel.customerId !== null) {
+    const entry = store.panel.interactionId !== null ? store.work.get(store.panel.interactionId) : null;
+    loadCustomer(store.panel.customerId, store.panel.interactionId, entry
+      ? t("customer.context_conversation", { queue: entry.item.queue || entry.item.channel || "" })
+      : ui.customerContext.textContent);
+  }
+}
+
+ui.language.addEventListener("change", async () => {
+  const code = ui.language.value;
+  await useLanguage(code);
+  if (!(await saveLanguage(code))) toast(t("language.not_saved"), "warning");
+});
+
+// Help overlay: "?" anywhere outside a text field ----------------------------------
+
+let helpReturnFocus = null;
+
+function openHelp() {
+  helpReturnFocus = document.activeElement;
+  ui.help.hidden = false;
+  ui.helpButton.setAttribute("aria-expanded", "true");
+  ui.helpClose.focus();
+}
+
+function closeHelp() {
+  ui.help.hidden = true;
+  ui.helpButton.setAttribute("aria-expanded", "false");
+  if (helpReturnFocus instanceof HTMLElement) helpReturnFocus.focus();
+}
+
+ui.helpButton.addEventListener("click", () => (ui.help.hidden ? openHelp() : closeHelp()));
+ui.helpClose.addEventListener("click", () => closeHelp());
+ui.help.addEventListener("click", (event) => { if (event.target === ui.help) closeHelp(); });
+document.addEventListener("keydown", (event) => {
+  if (!ui.help.hidden && (event.key === "Escape" || event.key === "Tab")) {
+    event.preventDefault(); // the dialog holds the focus on its one button until closed
+    if (event.key === "Escape") closeHelp();
+    return;
+  }
+  if (event.key !== "?" || event.ctrlKey || event.metaKey || event.altKey || isTextField(event.target)) return;
+  event.preventDefault();
+  openHelp();
 });
 
 // ---------------------------------------------------------------------------
@@ -1562,6 +2061,15 @@ setInterval(() => {
   if (entry && entry.item.state === "wrap_up") renderWrapUpStatus(entry.item);
 }, 1000);
 
+translatePage(document);
+renderLanguageSelect();
 renderEmptyStates();
 renderThread();
+clearCustomer();
 setConnection("connecting");
+browserPhone.start().then(() => {
+  // Calls are set up: the customer already shown gets its Call buttons.
+  if (store.panel.customerId !== null && !ui.customerDetails.hidden) {
+    loadCustomer(store.panel.customerId, store.panel.interactionId, ui.customerContext.textContent);
+  }
+});

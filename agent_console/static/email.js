@@ -4,8 +4,13 @@
 // fetched when shown, when a message is added and after a reconnect, never on a timer.
 // Customer text is only ever set with textContent; HTML (already sanitised by the server)
 // goes into an <iframe sandbox> with no scripts and an opaque origin.
+// A supervisor's whisper is not part of the email thread the server returns (the customer
+// never sees it): the console hands the view the whispers of its work item (those loaded on
+// connect and those that arrived live), which it shows among the emails by time, marked.
 
-import { $, el, parseTime, pad2 } from "/console/static/common.js";
+import { $, el, parseTime, pad2, send } from "/console/static/common.js";
+import { has, t } from "/console/static/i18n.js";
+import { whisperAuthor } from "/console/static/whisper.js";
 
 const RETRY_MS = 4000; // a thread that failed to load (network) is fetched again
 
@@ -22,10 +27,23 @@ function formatSize(n) {
   return `${n} B`;
 }
 
-const STATUS_TEXT = { queued: "queued", sent: "sent", failed: "failed" };
+function statusText(status) {
+  return has(`email.status.${status}`) ? t(`email.status.${status}`) : status;
+}
+
+/** A supervisor's whisper: visibly not an email, rendered as text. */
+function whisperElement(w) {
+  const li = el("li", "email-message email-whisper");
+  if (w.note_id != null) li.dataset.noteId = String(w.note_id);
+  const head = el("div", "email-head");
+  head.append(el("span", "email-from", whisperAuthor(w)), el("time", "email-date", formatWhen(w.created_at)));
+  head.append(el("span", "email-badge", t("email.whisper")));
+  li.append(head, el("div", "email-body", w.body ?? ""));
+  return li;
+}
 
 export class EmailView {
-  constructor({ onAuthLost, toast }) {
+  constructor({ onAuthLost, toast, whispers = () => [] }) {
     this.root = $("email-view");
     this.subject = $("email-subject");
     this.list = $("email-messages");
@@ -46,6 +64,7 @@ export class EmailView {
     this.loading = false;
     this.onAuthLost = onAuthLost;
     this.toast = toast;
+    this.whispers = whispers;
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.submit();
@@ -64,7 +83,7 @@ export class EmailView {
     this.send.disabled = !this.assigned;
     if (changed) {
       this.data = null;
-      this.list.replaceChildren(el("li", "empty-hint", "Loading the email thread…"));
+      this.list.replaceChildren(el("li", "empty-hint", t("email.loading")));
       this.subject.textContent = "";
       this.body.value = "";
       this.files.value = "";
@@ -129,7 +148,7 @@ export class EmailView {
       return;
     }
     if (!response.ok) {
-      this.list.replaceChildren(el("li", "form-error", `Could not load the email thread (HTTP ${response.status}).`));
+      this.list.replaceChildren(el("li", "form-error", t("email.load_http", { status: response.status })));
       return;
     }
     this.data = data;
@@ -137,18 +156,25 @@ export class EmailView {
   }
 
   render(data) {
-    this.subject.textContent = data.subject || "(no subject)";
-    this.list.replaceChildren();
-    for (const m of data.messages || []) this.list.append(this.messageElement(m));
+    this.subject.textContent = data.subject || t("email.no_subject");
+    const entries = [
+      ...(data.messages || []).map((m) => ({ at: parseTime(m.created_at), node: () => this.messageElement(m) })),
+      ...this.whispers(this.interactionId).map((w) => ({ at: parseTime(w.created_at), node: () => whisperElement(w) })),
+    ];
+    entries.sort((a, b) => (a.at || 0) - (b.at || 0)); // stable: an email keeps its place on a tie
+    this.list.replaceChildren(...entries.map((e) => e.node()));
     this.list.scrollTop = this.list.scrollHeight;
     const reply = data.reply;
     if (reply) {
       if (!this.replySubject.value) this.replySubject.value = reply.subject || "";
-      this.replyTo.textContent = `To: ${reply.to_name ? `${reply.to_name} <${reply.to}>` : reply.to} · from ${reply.from}`;
+      this.replyTo.textContent = t("email.reply_to", {
+        to: reply.to_name ? `${reply.to_name} <${reply.to}>` : reply.to,
+        from: reply.from,
+      });
       this.quotedText.textContent = reply.quoted || "";
       this.quoted.hidden = !reply.quoted;
     } else {
-      this.replyTo.textContent = "There is no customer address to answer.";
+      this.replyTo.textContent = t("email.no_address");
       this.quoted.hidden = true;
     }
   }
@@ -161,22 +187,22 @@ export class EmailView {
     head.append(el("span", "email-from", from), el("time", "email-date", formatWhen(m.created_at)));
     if (m.automated) head.append(el("span", "email-badge email-automated", m.automated.replace("_", " ")));
     if (m.direction === "out" && m.status) {
-      const badge = el("span", `email-badge email-status status-${m.status}`, STATUS_TEXT[m.status] || m.status);
+      const badge = el("span", `email-badge email-status status-${m.status}`, statusText(m.status));
       if (m.status_detail) badge.title = m.status_detail;
       head.append(badge);
     }
     li.append(head);
-    if (m.to && m.to.length) li.append(el("div", "email-to", `To: ${m.to.join(", ")}`));
+    if (m.to && m.to.length) li.append(el("div", "email-to", t("email.to", { to: m.to.join(", ") })));
     if (m.subject) li.append(el("div", "email-subject-line", m.subject));
     if (m.direction === "out" && m.status === "failed" && m.status_detail) {
-      li.append(el("p", "email-failure", `Not delivered: ${m.status_detail}`));
+      li.append(el("p", "email-failure", t("email.not_delivered", { reason: m.status_detail })));
     } else if (m.direction === "out" && m.status === "queued" && m.status_detail) {
       li.append(el("p", "email-pending", m.status_detail));
     }
     li.append(el("div", "email-body", m.body_new || ""));
     if (m.body_quoted) {
       const details = el("details", "email-quoted");
-      details.append(el("summary", "", "Show quoted text"), el("pre", "email-quoted-text", m.body_quoted));
+      details.append(el("summary", "", t("email.show_quoted")), el("pre", "email-quoted-text", m.body_quoted));
       li.append(details);
     }
     if (m.html) {
@@ -185,8 +211,8 @@ export class EmailView {
       frame.className = "email-html-frame";
       frame.setAttribute("sandbox", ""); // no scripts, no forms, opaque origin
       frame.setAttribute("referrerpolicy", "no-referrer");
-      frame.title = "Formatted message";
-      details.append(el("summary", "", "Show formatted message"), frame);
+      frame.title = t("email.formatted");
+      details.append(el("summary", "", t("email.show_formatted")), frame);
       details.addEventListener("toggle", () => {
         if (details.open && !frame.srcdoc) frame.srcdoc = m.html;
       }, { once: false });
@@ -203,7 +229,7 @@ export class EmailView {
           link.setAttribute("download", a.filename);
           item.append(link);
         } else {
-          item.append(el("span", "email-attachment-missing", `${label}: too large, kept only in the raw message`));
+          item.append(el("span", "email-attachment-missing", t("email.attachment_too_large", { name: label })));
         }
         list.append(item);
       }
@@ -222,7 +248,7 @@ export class EmailView {
     const id = this.interactionId;
     if (id === null || !this.assigned) return;
     if (!this.body.value.trim()) {
-      this.error.textContent = "Write a reply first.";
+      this.error.textContent = t("email.write_first");
       this.error.hidden = false;
       return;
     }
@@ -234,12 +260,7 @@ export class EmailView {
     this.send.disabled = true;
     let response;
     try {
-      response = await fetch(`/api/v1/interactions/${encodeURIComponent(id)}/email/reply`, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { "X-Requested-With": "contact-hub", Accept: "application/json" },
-        body: form,
-      });
+      response = await send(`/api/v1/interactions/${encodeURIComponent(id)}/email/reply`, { body: form });
     } catch {
       response = null;
     }
@@ -247,11 +268,11 @@ export class EmailView {
     if (response && response.ok) {
       this.body.value = "";
       this.files.value = "";
-      this.toast("Reply queued for sending.", "info");
+      this.toast(t("email.queued_toast"), "info");
       this.refresh();
       return;
     }
-    let message = "network error";
+    let message = t("email.network_error");
     if (response) {
       try {
         const data = await response.json();
@@ -260,7 +281,7 @@ export class EmailView {
         message = `HTTP ${response.status}`;
       }
     }
-    this.error.textContent = `Reply not sent: ${message}`;
+    this.error.textContent = t("email.not_sent", { reason: message });
     this.error.hidden = false;
   }
 }

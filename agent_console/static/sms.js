@@ -4,20 +4,13 @@
 // Everything from the customer or from Twilio is rendered with textContent only.
 
 import { el } from "/console/static/common.js";
+import { has, t } from "/console/static/i18n.js";
 
-const STATUS_TEXT = {
-  pending: "sending…",
-  accepted: "queued",
-  scheduled: "queued",
-  queued: "queued",
-  sending: "sending",
-  sent: "sent",
-  delivered: "delivered",
-  read: "read",
-  undelivered: "not delivered",
-  failed: "failed",
-  canceled: "canceled",
-};
+/** Twilio's message status as the agent reads it ("accepted" and "scheduled" are queued). */
+function statusText(status) {
+  const shown = status === "accepted" || status === "scheduled" ? "queued" : status;
+  return has(`sms.status.${shown}`) ? t(`sms.status.${shown}`) : status;
+}
 const FAILED = new Set(["undelivered", "failed", "canceled"]);
 const DEFAULT_MAX_CHARS = 1600;
 
@@ -56,9 +49,9 @@ function statusElement(details) {
   const status = details.status || "pending";
   const node = el("div", `sms-status sms-status-${FAILED.has(status) ? "failed" : status}`);
   node.dataset.status = status;
-  node.textContent = STATUS_TEXT[status] || status;
+  node.textContent = statusText(status);
   if (FAILED.has(status)) {
-    const reason = details.error || (details.error_code ? `Twilio error ${details.error_code}` : "");
+    const reason = details.error || (details.error_code ? t("sms.twilio_error", { code: details.error_code }) : "");
     if (reason) node.textContent += ` · ${reason}`;
     node.setAttribute("role", "alert");
   }
@@ -69,7 +62,7 @@ function mediaElement(media) {
   const list = el("ul", "sms-media");
   media.forEach((m, i) => {
     const li = el("li", "sms-media-item");
-    const label = `Attachment ${i + 1}${m.content_type ? ` (${m.content_type})` : ""}`;
+    const label = t(m.content_type ? "sms.attachment_type" : "sms.attachment", { n: i + 1, type: m.content_type });
     const href = safeUrl(m.url);
     if (href) {
       const a = el("a", "sms-media-link", label);
@@ -94,8 +87,8 @@ export function decorate(li, message, details) {
   }
   if (Array.isArray(details.media) && details.media.length) li.append(withPart(mediaElement(details.media)));
   if (details.keyword) {
-    const text = { stop: "opt-out keyword", start: "opt-in keyword", help: "help keyword" }[details.keyword];
-    li.append(withPart(el("div", "sms-keyword", text || "keyword")));
+    const key = `sms.keyword.${details.keyword}`;
+    li.append(withPart(el("div", "sms-keyword", t(has(key) ? key : "sms.keyword.other"))));
   }
   if (message.direction === "out") li.append(withPart(statusElement(details)));
 }
@@ -129,8 +122,7 @@ export class SmsComposer {
     const blocked = Boolean(sms.opted_out);
     optOut.hidden = !blocked;
     optOut.textContent = blocked
-      ? `${sms.customer_number || "This customer"} opted out of text messages (texted STOP). ` +
-        "Replies cannot be sent until they text START."
+      ? t("sms.opted_out_notice", { who: sms.customer_number || t("sms.this_customer") })
       : "";
     counter.hidden = false;
     this.count();
@@ -150,7 +142,7 @@ export class SmsComposer {
     counter.textContent = `${length.toLocaleString("en")} / ${max.toLocaleString("en")}`;
     const over = length > max;
     counter.classList.toggle("is-over", over);
-    counter.title = over ? `An SMS reply may have at most ${max.toLocaleString("en")} characters` : "";
+    counter.title = over ? t("sms.too_long", { max: max.toLocaleString("en") }) : "";
     return over;
   }
 }

@@ -1,236 +1,58 @@
-// Supervisor wallboard. Contract: docs/protocol.md, namespace /supervisor (`snapshot`).
-// All names are rendered with textContent only.
+// Supervisor wallboard. Contract: docs/protocol.md, namespace /supervisor.
+// Modules: wallboard_tiles (queues), wallboard_agents (agents and their actions),
+// wallboard_live (live view, whisper, move), wallboard_charts (today's charts),
+// wallboard_calls (live calls: listen, whisper, stop).
+// Every name and message is rendered with textContent only.
 
 import { io } from "/static/vendor/socket.io.esm.min.js";
-import { $, formatDuration, pad2, parseTime, showConnection } from "/console/static/common.js";
+import {
+  $,
+  fetchSession,
+  goToLogin,
+  keepAlive,
+  pad2,
+  send,
+  showConnection,
+  socketAuth,
+} from "/console/static/common.js";
+import {
+  LANGUAGES,
+  currentLanguage,
+  loadLanguage,
+  preferredLanguage,
+  saveLanguage,
+  t,
+  tr,
+  translatePage,
+} from "/console/static/i18n.js";
+import { setServerTime } from "/console/static/wallboard_format.js";
+import { renderTiles, setQueueSettings, tickTiles } from "/console/static/wallboard_tiles.js";
+import { renderAgents, setAgentDay, setAgentSettings, setupAgents, tickAgents } from "/console/static/wallboard_agents.js";
+import { onWatchedMessage, refreshLive, rewatch, setLiveQueues, setupLive } from "/console/static/wallboard_live.js";
+import { renderCharts } from "/console/static/wallboard_charts.js";
+import { onCalls, renderCalls, setCallAgents, setupCalls, tickCalls } from "/console/static/wallboard_calls.js";
+
+// The supervisor's saved language (or this browser's) before anything is drawn.
+const me = await fetchSession().catch(() => null);
+await loadLanguage(preferredLanguage((me && me.user && me.user.language) || null));
+translatePage(document);
 
 const ui = {
-  queuesBody: $("queues-table").tBodies[0],
-  agentsBody: $("agents-table").tBodies[0],
-  queuesEmpty: $("queues-empty"),
-  agentsEmpty: $("agents-empty"),
+  language: $("language-select"),
   connection: $("connection-status"),
   logout: $("logout"),
   snapshotAt: $("snapshot-at"),
   error: $("supervisor-error"),
+  csv: $("csv-export"),
 };
 
-/** Local clock minus server clock, estimated from snapshot.at (ms). */
-let skew = 0;
 let hasSnapshot = false;
-
-/** Milliseconds elapsed since an ISO server time, corrected for clock skew. */
-function elapsedSince(iso) {
-  const t = parseTime(iso);
-  if (Number.isNaN(t)) return NaN;
-  return Date.now() - skew - t;
-}
-
-function cell(className, numeric) {
-  const td = document.createElement("td");
-  td.className = numeric ? `${className} num` : className;
-  return td;
-}
-
-function setText(node, text) {
-  const value = String(text);
-  if (node.textContent !== value) node.textContent = value;
-}
-
-function formatLoad(load, capacity) {
-  const channels = [...new Set([...Object.keys(capacity || {}), ...Object.keys(load || {})])].sort();
-  if (channels.length === 0) return "0/0";
-  const parts = channels.map((ch) => `${Number((load || {})[ch] || 0)}/${Number((capacity || {})[ch] || 0)}`);
-  if (channels.length === 1) return parts[0];
-  return channels.map((ch, i) => `${ch} ${parts[i]}`).join(" · ");
-}
-
-function isFull(load, capacity) {
-  const channels = Object.keys(capacity || {});
-  return channels.length > 0 && channels.every((ch) => Number((load || {})[ch] || 0) >= Number(capacity[ch] || 0));
-}
-
-/** Count, or "—" when the server sent nothing usable. */
-function formatCount(value) {
-  const n = Number(value);
-  return value === null || value === undefined || !Number.isFinite(n) ? "—" : String(n);
-}
-
-/** Service level (a 0..1 fraction) as a whole percentage, or "—". */
-function formatPercent(fraction) {
-  if (fraction === null || fraction === undefined) return "—";
-  const n = Number(fraction);
-  return Number.isFinite(n) ? `${Math.round(n * 100)}%` : "—";
-}
-
-/** Seconds as m:ss, or "—". */
-function formatSeconds(seconds) {
-  if (seconds === null || seconds === undefined) return "—";
-  const n = Number(seconds);
-  return Number.isFinite(n) ? formatDuration(Math.round(n) * 1000) : "—";
-}
-
-/** "away (lunch)"; "missed_offers" reads "missed offers". */
-function stateText(state, reason) {
-  const s = state || "";
-  if (!reason || state === "available") return s;
-  return `${s} (${String(reason).replace(/_/g, " ")})`;
-}
-
-// ---- Queues -----------------------------------------------------------------------
-
-const queueRows = new Map();
-
-function queueRow(name) {
-  let row = queueRows.get(name);
-  if (row) return row;
-  row = document.createElement("tr");
-  row.dataset.queue = name;
-  const th = document.createElement("th");
-  th.scope = "row";
-  th.className = "q-name";
-  th.textContent = name;
-  row.refs = {
-    waiting: cell("q-waiting", true),
-    longest: cell("q-longest", true),
-    offered: cell("q-offered", true),
-    assigned: cell("q-assigned", true),
-    answered: cell("q-answered", true),
-    abandoned: cell("q-abandoned", true),
-    sl: cell("q-sl", true),
-    asa: cell("q-asa", true),
-  };
-  row.append(th, row.refs.waiting, row.refs.longest, row.refs.offered, row.refs.assigned,
-    row.refs.answered, row.refs.abandoned, row.refs.sl, row.refs.asa);
-  queueRows.set(name, row);
-  return row;
-}
-
-function renderQueues(queues) {
-  const seen = new Set();
-  const sorted = [...queues].sort((a, b) => String(a.name).localeCompare(String(b.name)));
-  for (const q of sorted) {
-    const name = String(q.name);
-    seen.add(name);
-    const row = queueRow(name);
-    row.oldest = q.oldest_queued_at || null;
-    setText(row.refs.waiting, Number(q.waiting || 0));
-    row.refs.waiting.classList.toggle("is-busy", Number(q.waiting || 0) > 0);
-    setText(row.refs.offered, Number(q.offered || 0));
-    setText(row.refs.assigned, Number(q.assigned || 0));
-    setText(row.refs.answered, formatCount(q.answered_today));
-    setText(row.refs.abandoned, formatCount(q.abandoned_today));
-    setText(row.refs.sl, formatPercent(q.service_level_today));
-    row.refs.sl.title = Number(q.sla_s) > 0 ? `Answered within ${Number(q.sla_s)} s` : "";
-    setText(row.refs.asa, formatSeconds(q.asa_today_s));
-    ui.queuesBody.append(row); // (re)append keeps sorted order
-  }
-  for (const [name, row] of queueRows) {
-    if (!seen.has(name)) {
-      row.remove();
-      queueRows.delete(name);
-    }
-  }
-  ui.queuesEmpty.hidden = queueRows.size > 0;
-  tickQueues();
-}
-
-function tickQueues() {
-  for (const row of queueRows.values()) {
-    const ms = elapsedSince(row.oldest);
-    const longest = row.refs.longest;
-    if (Number.isNaN(ms)) {
-      setText(longest, "—");
-      longest.classList.remove("is-warning", "is-critical");
-    } else {
-      setText(longest, formatDuration(ms));
-      longest.classList.toggle("is-warning", ms >= 60000 && ms < 180000);
-      longest.classList.toggle("is-critical", ms >= 180000);
-    }
-  }
-}
-
-// ---- Agents -----------------------------------------------------------------------
-
-const agentRows = new Map();
-
-function agentRow(id) {
-  let row = agentRows.get(id);
-  if (row) return row;
-  row = document.createElement("tr");
-  row.dataset.agentId = id;
-  const name = document.createElement("th");
-  name.scope = "row";
-  name.className = "a-name";
-  row.refs = {
-    name,
-    state: cell("a-state", false),
-    load: cell("a-load", true),
-    since: cell("a-since", true),
-  };
-  row.append(name, row.refs.state, row.refs.load, row.refs.since);
-  agentRows.set(id, row);
-  return row;
-}
-
-const STATE_ORDER = { available: 0, away: 1, offline: 2 };
-
-function renderAgents(agents) {
-  const seen = new Set();
-  const sorted = [...agents].sort((a, b) => {
-    const s = (STATE_ORDER[a.state] ?? 3) - (STATE_ORDER[b.state] ?? 3);
-    return s !== 0 ? s : String(a.name).localeCompare(String(b.name));
-  });
-  for (const a of sorted) {
-    const id = String(a.agent_id);
-    seen.add(id);
-    const row = agentRow(id);
-    row.since = a.state_since || null;
-    setText(row.refs.name, a.name || `Agent ${id}`);
-    setText(row.refs.state, stateText(a.state, a.reason));
-    row.refs.state.className = `a-state state-${a.state}`;
-    setText(row.refs.load, formatLoad(a.load, a.capacity));
-    row.refs.load.classList.toggle("is-full", isFull(a.load, a.capacity));
-    row.classList.toggle("is-offline", a.state === "offline");
-    ui.agentsBody.append(row);
-  }
-  for (const [id, row] of agentRows) {
-    if (!seen.has(id)) {
-      row.remove();
-      agentRows.delete(id);
-    }
-  }
-  ui.agentsEmpty.hidden = agentRows.size > 0;
-  tickAgents();
-}
-
-function tickAgents() {
-  for (const row of agentRows.values()) {
-    const ms = elapsedSince(row.since);
-    setText(row.refs.since, Number.isNaN(ms) ? "—" : formatDuration(ms));
-  }
-}
-
-// ---- Snapshot ------------------------------------------------------------------------
-
-function onSnapshot(data) {
-  if (!data) return;
-  const at = parseTime(data.at);
-  skew = Number.isNaN(at) ? 0 : Date.now() - at;
-  hasSnapshot = true;
-  renderQueues(Array.isArray(data.queues) ? data.queues : []);
-  renderAgents(Array.isArray(data.agents) ? data.agents : []);
-  if (!Number.isNaN(at)) {
-    const d = new Date(at);
-    ui.snapshotAt.textContent = `Updated ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
-  }
-  ui.error.hidden = true;
-}
-
-// ---- Connection ------------------------------------------------------------------------
+let lastSnapshot = null;
+let lastDay = null;
 
 function setConnection(status) {
   showConnection(ui.connection, status);
+  tr(ui.connection, `connection.${status}`);
 }
 
 function showError(message) {
@@ -238,7 +60,60 @@ function showError(message) {
   ui.error.hidden = false;
 }
 
-const socket = io("/supervisor", { withCredentials: true });
+const socket = io("/supervisor", { withCredentials: true, auth: socketAuth });
+keepAlive(socket);
+
+/** Emit a supervisor action and wait for its acknowledgement ({ok} or {error}). */
+export function call(event, data) {
+  return new Promise((resolve) => {
+    socket.timeout(10000).emit(event, data, (err, ack) => {
+      resolve(err ? { error: { code: "timeout", message: t("error.timeout") } } : ack);
+    });
+  });
+}
+
+function onHello(settings) {
+  const queues = (settings && settings.queues) || {};
+  setQueueSettings(queues);
+  setAgentSettings(settings || {});
+  setLiveQueues(Object.keys(queues).sort());
+}
+
+let lastHeld = "";
+function onSnapshot(data) {
+  if (!data) return;
+  lastSnapshot = data;
+  const at = setServerTime(data.at);
+  hasSnapshot = true;
+  const agents = Array.isArray(data.agents) ? data.agents : [];
+  renderTiles(Array.isArray(data.queues) ? data.queues : [], agents);
+  renderAgents(agents);
+  setCallAgents(agents);
+  if (!Number.isNaN(at)) {
+    const d = new Date(at);
+    tr(ui.snapshotAt, "wb.updated", { time: `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}` });
+  }
+  const held = data.queues.map((q) => `${q.name}:${q.assigned}`).join(",");
+  if (held !== lastHeld) {
+    lastHeld = held;
+    refreshLive();
+  }
+  ui.error.hidden = true;
+}
+
+function onDay(day) {
+  if (!day) return;
+  lastDay = day;
+  setAgentDay(day.agents || {});
+  renderCharts(day);
+  if (day.start) ui.csv.href = `/api/v1/reports/interactions.csv?date=${encodeURIComponent(localDate(day))}`;
+}
+
+function localDate(day) {
+  // The hub's day starts at its local midnight; the start instant names the day there.
+  const start = new Date(Date.parse(day.start) + 12 * 3600 * 1000);
+  return `${start.getUTCFullYear()}-${pad2(start.getUTCMonth() + 1)}-${pad2(start.getUTCDate())}`;
+}
 
 let checking = false;
 async function checkSessionOrRetry() {
@@ -246,16 +121,15 @@ async function checkSessionOrRetry() {
   checking = true;
   let retry = true;
   try {
-    const response = await fetch("/api/v1/me", { credentials: "same-origin", headers: { Accept: "application/json" } });
-    if (response.status === 401) {
-      window.location.assign("/login?next=" + encodeURIComponent("/console/supervisor"));
+    const session = await fetchSession();
+    if (session.status === 401 || (session.error && session.error.code === "password_change_required")) {
+      goToLogin("/console/supervisor", session.status === 401 ? "ended" : null);
       return;
     }
-    if (response.ok) {
-      const data = await response.json().catch(() => null);
-      const role = data && data.user && data.user.role;
+    if (session.status === 200) {
+      const role = session.user && session.user.role;
       if (role && role !== "supervisor" && role !== "admin") {
-        showError("The wallboard needs a supervisor or admin account.");
+        showError(t("wb.needs_supervisor"));
         retry = false;
       }
     }
@@ -273,7 +147,10 @@ async function checkSessionOrRetry() {
   if (!socket.active) setTimeout(() => { if (!socket.connected) socket.connect(); }, 3000);
 }
 
-socket.on("connect", () => setConnection("connected"));
+socket.on("connect", () => {
+  setConnection("connected");
+  rewatch();
+});
 socket.on("disconnect", (reason) => {
   setConnection("reconnecting");
   if (reason === "io server disconnect") checkSessionOrRetry();
@@ -282,12 +159,21 @@ socket.on("connect_error", () => {
   setConnection("reconnecting");
   checkSessionOrRetry();
 });
+socket.on("hello", onHello);
+socket.on("signed_out", (data) => goToLogin("/console/supervisor", (data && data.reason) || "ended"));
 socket.on("snapshot", onSnapshot);
+socket.on("day", onDay);
+socket.on("watched_message", onWatchedMessage);
+socket.on("calls", onCalls);
+
+setupAgents({ call });
+setupLive({ call });
+setupCalls({ call, showError });
 
 ui.logout.addEventListener("click", async () => {
   ui.logout.disabled = true;
   try {
-    await fetch("/api/v1/session", { method: "DELETE", credentials: "same-origin" });
+    await send("/api/v1/session", { method: "DELETE" });
   } catch {
     // go to login anyway
   }
@@ -297,10 +183,27 @@ ui.logout.addEventListener("click", async () => {
 
 setInterval(() => {
   if (!hasSnapshot) return;
-  tickQueues();
+  tickTiles();
   tickAgents();
+  tickCalls();
 }, 250); // frequent ticks so the shown seconds do not lag; cells only change when the text does
 
+// Language: the page's fixed strings at once, the live parts from the last data.
+ui.language.replaceChildren(...LANGUAGES.map((l) => {
+  const option = new Option(l.name, l.code);
+  option.lang = l.code;
+  return option;
+}));
+ui.language.value = currentLanguage();
+ui.language.addEventListener("change", async () => {
+  await loadLanguage(ui.language.value);
+  translatePage(document);
+  if (lastSnapshot) onSnapshot(lastSnapshot);
+  if (lastDay) onDay(lastDay);
+  renderCalls();
+  if (!(await saveLanguage(ui.language.value))) showError(t("language.not_saved"));
+});
+
 setConnection("connecting");
-ui.queuesEmpty.hidden = true;
-ui.agentsEmpty.hidden = true;
+$("queues-empty").hidden = true;
+$("agents-empty").hidden = true;

@@ -249,6 +249,29 @@ def _header(msg: Message, name: str, warnings: list[str]) -> str:
     return "" if value is None else one_line(str(value))
 
 
+def _part_kind(
+    part: Message, index: int, warnings: list[str]
+) -> tuple[str, str | None, str | None]:
+    """(content type, disposition, file name) of a leaf. The email package decodes these
+    headers lazily and raises on some (an RFC 2231 name in a charset that cannot decode
+    it): such a part is kept as a nameless attachment rather than failing the whole mail."""
+    try:
+        ctype = part.get_content_type()
+    except Exception:
+        warnings.append(f"part {index} has a Content-Type that could not be read")
+        ctype = "application/octet-stream"
+    try:
+        disposition = part.get_content_disposition()
+    except Exception:
+        warnings.append(f"part {index} has a Content-Disposition that could not be read")
+        disposition = "attachment"
+    try:
+        filename = part.get_filename()
+    except Exception:
+        filename = None
+    return ctype, disposition, filename
+
+
 def _addresses(msg: Message, name: str, warnings: list[str]) -> list[tuple[str, str]]:
     out = []
     try:
@@ -412,19 +435,14 @@ def parse_mail(
     for index, part in enumerate(_leaves(msg), start=1):
         if part is plain_part or part is html_part:
             continue
-        ctype = part.get_content_type()
-        disposition = part.get_content_disposition()
-        try:
-            filename = part.get_filename()
-        except Exception:
-            filename = None
+        ctype, disposition, filename = _part_kind(part, index, warnings)
         if ctype == "text/plain" and disposition != "attachment" and not filename:
             texts.append(_text_of(part, warnings))  # e.g. a list footer after the body
             continue
         if ctype in ("message/delivery-status", "text/rfc822-headers") and automated == "bounce":
             continue
         data = _bytes_of(part)
-        content_id = next(iter(message_ids(str(part.get("content-id", "")))), None)
+        content_id = next(iter(message_ids(_header(part, "content-id", warnings))), None)
         name = clean_filename(filename, ctype, index)
         kept: bytes | None = data
         if len(data) > max_attachment_bytes:

@@ -13,22 +13,19 @@ so the agent's console shows it without asking.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
 import aiosmtplib
 
-from hub.errors import HubError
 from hub.events import MessageDetailsChanged
 from hub.model import Interaction
+from hub.outbox_worker import OutboxWorker
 from hub.ports import Clock, EventBus, MailStore, OutboxItem
 
 log = logging.getLogger(__name__)
 
-IDLE_WAIT_S = 30.0
 BATCH = 10
 
 
@@ -71,56 +68,27 @@ class OutboxSender:
         self._max_s = retry_max_s
         self._max_attempts = max_attempts
         self._lease_s = relay.timeout_s * 4 + 30
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
+        self._worker: OutboxWorker[OutboxItem] = OutboxWorker(
+            name="email-outbox",
+            claim=self._claim,
+            handle=self._send,
+            next_due=store.next_outbox_at,
+            clock=clock,
+        )
 
     def wake(self) -> None:
         """Something was queued: look at the outbox now."""
-        self._wake.set()
+        self._worker.wake()
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="email-outbox")
+        await self._worker.start()
 
     async def stop(self, grace_s: float = 2.0) -> None:
         """Stop; a send in flight gets ``grace_s`` to finish so it is marked sent."""
-        self._stopping = True
-        self._wake.set()
-        if self._task is None:
-            return
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), grace_s)
-        except TimeoutError:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self._task = None
+        await self._worker.stop(grace_s)
 
-    async def _run(self) -> None:
-        while not self._stopping:
-            try:
-                items = await self._store.claim_outbox(
-                    now=self._clock(), lease_s=self._lease_s, limit=BATCH
-                )
-                for item in items:
-                    if self._stopping:
-                        break
-                    await self._send(item)
-                if items:
-                    continue
-                wait_s = IDLE_WAIT_S
-                due = await self._store.next_outbox_at()
-                if due is not None:
-                    wait_s = min(IDLE_WAIT_S, max(0.05, (due - self._clock()).total_seconds()))
-            except HubError as exc:
-                log.warning("outbox: %s; trying again shortly", exc.message)
-                wait_s = 1.0
-            except Exception:
-                log.exception("outbox worker error")
-                wait_s = 1.0
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait_s)
+    async def _claim(self) -> list[OutboxItem]:
+        return await self._store.claim_outbox(now=self._clock(), lease_s=self._lease_s, limit=BATCH)
 
     async def _send(self, item: OutboxItem) -> None:
         relay = self._relay

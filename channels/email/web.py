@@ -1,8 +1,8 @@
 """The email channel's HTTP edge for the console: a thread's view, replies, attachments.
 
-Every route needs a signed-in staff member. The reply is multipart (for its attachments);
-because a cross-site HTML form could post multipart, it also needs the header
-``X-Requested-With: contact-hub``, which no form can set.
+Every route needs a signed-in staff member. The reply is multipart (for its attachments),
+which a cross-site HTML form could post: like every state-changing request it must come from
+the hub's own Origin with the session's CSRF token (``hub.web``, ``hub.csrf``).
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from channels.email.parse import split_quoted
 from channels.email.render import OutgoingFile, reply_subject, thread_address
 from channels.email.replies import BODY_MAX_BYTES, MailReplies, answered
 from hub.api import visible_customer, visible_interaction
+from hub.audit import AuditAction
+from hub.audit_api import record as audit_record
 from hub.auth import STAFF
 from hub.errors import InvalidInput, NotFound
 from hub.model import Direction
@@ -26,8 +28,6 @@ from hub.web import api, current_user
 
 MAIL_STORE = web.AppKey("email_mail_store", MailStore)
 REPLIES = web.AppKey("email_replies", MailReplies)
-CSRF_HEADER = "X-Requested-With"
-CSRF_VALUE = "contact-hub"
 MAX_FILES = 20
 
 
@@ -99,7 +99,7 @@ def thread_json(thread: MailThread) -> dict[str, Any]:
     }
 
 
-@api(STAFF)
+@api(STAFF, scope="interactions:read")
 async def get_thread(request: web.Request) -> web.Response:
     interaction = await visible_interaction(request, _int(request, "interaction_id"))
     thread = await request.app[MAIL_STORE].mail_thread(interaction.conversation_id)
@@ -117,8 +117,6 @@ async def _read_part(part: BodyPartReader, limit: int, field: str) -> bytes:
 
 @api(STAFF)
 async def post_reply(request: web.Request) -> web.Response:
-    if request.headers.get(CSRF_HEADER) != CSRF_VALUE:
-        raise InvalidInput(f"send the header {CSRF_HEADER}: {CSRF_VALUE}")
     if not request.content_type.startswith("multipart/"):
         raise InvalidInput("send the reply as multipart/form-data")
     replies = request.app[REPLIES]
@@ -145,12 +143,24 @@ async def post_reply(request: web.Request) -> web.Response:
             await part.release()
     if body is None:
         raise InvalidInput("body is required")
+    interaction_id = _int(request, "interaction_id")
     message = await replies.reply(
         current_user(request),
-        _int(request, "interaction_id"),
+        interaction_id,
         body=body,
         subject=subject or None,
         attachments=files,
+    )
+    audit_record(
+        request,
+        AuditAction.REPLY_SENT,
+        ("interaction", interaction_id),
+        {
+            "message_id": message.message_id,
+            "body": body,
+            "attachments": len(files),
+            "attachment_bytes": sum(len(f.data) for f in files),
+        },
     )
     return web.json_response({"message": message_json(message)}, status=201)
 
@@ -163,7 +173,7 @@ def replies_limit(request: web.Request) -> int:
 REPLY_LIMIT: web.AppKey[Callable[[], int]] = web.AppKey("email_reply_limit")
 
 
-@api(STAFF)
+@api(STAFF, scope="interactions:read")
 async def get_attachment(request: web.Request) -> web.StreamResponse:
     attachment = await request.app[MAIL_STORE].attachment(_int(request, "attachment_id"))
     await visible_customer(request, attachment.customer_id)

@@ -23,8 +23,9 @@ caller keeps waiting at their place.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import urlencode
@@ -33,7 +34,16 @@ from aiohttp import web
 from multidict import MultiDict
 from twilio.twiml.voice_response import VoiceResponse
 
+from channels.twilio.call_survey import CallSurveys
 from channels.twilio.client import TwilioApi
+from channels.twilio.conference import (
+    NO_EXTRA_LEGS,
+    PARKED,
+    ParticipantRouter,
+    Participants,
+    customer_leg,
+)
+from channels.twilio.device import Devices
 from channels.twilio.tasks import BackgroundTasks
 from channels.twilio.voice import (
     FINAL_STATUSES,
@@ -51,11 +61,21 @@ from channels.twilio.voice import (
     parse_status,
     position_text,
 )
-from channels.twilio.webhook import PREFIX, VOICE_PATH, VOICE_STATUS_PATH, form_of, twiml
+from channels.twilio.voice import seconds_between as _seconds
+from channels.twilio.webhook import (
+    VOICE_PATH,
+    VOICE_STATUS_PATH,
+    Handler,
+    add_webhooks,
+    form_of,
+    query_id,
+    twiml,
+)
 from hub.config import Settings, TwilioNumberSettings
 from hub.errors import Conflict, HubError, InvalidInput, NotFound
 from hub.events import (
     InteractionRequeued,
+    MaxWaitPassed,
     OfferWithdrawn,
     QueuePositionChanged,
     WrapUpStarted,
@@ -64,7 +84,7 @@ from hub.hours import Schedule
 from hub.inbound import Inbound
 from hub.model import Channel, Identity, IdentityKind, Interaction, Message, User
 from hub.ports import Clock, EventBus, InboundContact, Store, VoiceCall, VoiceStore
-from hub.web import public
+from hub.surveys import Surveys
 from routing.events import Event, OfferUnreachable
 
 log = logging.getLogger(__name__)
@@ -79,11 +99,11 @@ AGENT_PATH = VOICE_PATH + "/agent"  # the agent leg's call status
 CONFERENCE_PATH = VOICE_PATH + "/conference"  # conference and participant events
 
 WAITING = ("queued", "callback")
-RINGING = {"queued": "ringing", "callback": "callback_ringing"}
+RINGING = {"queued": "ringing", "callback": "callback_ringing", "transfer": "transfer_ringing"}
 BACK = {v: k for k, v in RINGING.items()}
 
 
-class CallRouter(Protocol):
+class CallRouter(ParticipantRouter, Protocol):
     """What the voice channel asks of the routing runner."""
 
     async def submit(self, event: Event) -> None: ...
@@ -94,21 +114,8 @@ class CallRouter(Protocol):
     def position(self, interaction_id: int) -> int | None: ...
 
 
-def _bind(method: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> Any:
-    """A plain function for a bound handler (the access marker needs a function)."""
-
-    async def handler(request: web.Request) -> web.StreamResponse:
-        return await method(request)
-
-    return handler
-
-
 def conference_name(interaction_id: int) -> str:
     return f"interaction-{interaction_id}"
-
-
-def _seconds(start: datetime | None, end: datetime) -> float | None:
-    return None if start is None else round((end - start).total_seconds(), 1)
 
 
 class VoiceChannel:
@@ -124,8 +131,11 @@ class VoiceChannel:
         clock: Clock,
         api: TwilioApi,
         schedules: Mapping[str, Schedule],
+        devices: Devices,
+        surveys: Surveys | None = None,
     ) -> None:
         assert settings.twilio.public_url is not None
+        self._devices = devices
         self._settings = settings
         self._tw = settings.twilio
         self._public_url = settings.twilio.public_url
@@ -138,10 +148,34 @@ class VoiceChannel:
         self._schedules = dict(schedules)
         self._estimates: dict[int, float | None] = {}
         self._tasks = BackgroundTasks()
+        self._participants = Participants(
+            settings=settings,
+            store=store,
+            voice_store=voice_store,
+            router=router,
+            api=api,
+            bus=bus,
+            clock=clock,
+            url=self._url,
+            spawn=self._spawn,
+        )
+        self._survey = (
+            None
+            if surveys is None
+            else CallSurveys(
+                surveys=surveys,
+                store=store,
+                voice_store=voice_store,
+                url=self._url,
+                say=self._say,
+                end_call=lambda call: self._end_call(call, by="agent"),
+            )
+        )
         bus.subscribe(QueuePositionChanged, self._on_position)
         bus.subscribe(OfferWithdrawn, self._on_withdrawn)
         bus.subscribe(InteractionRequeued, self._on_requeued)
         bus.subscribe(WrapUpStarted, self._on_wrap_up)
+        bus.subscribe(MaxWaitPassed, self._on_max_wait)
 
     async def stop(self) -> None:
         await self._tasks.stop()
@@ -183,7 +217,7 @@ class VoiceChannel:
     # ------------------------------------------------------------------ routes
     def add_routes(self, twilio: web.Application) -> None:
         """Routes on the signature-checked ``/twilio`` sub-application."""
-        routes = {
+        routes: dict[str, Handler] = {
             VOICE_PATH: self.handle_incoming,
             MENU_PATH: self.handle_menu,
             WAIT_PATH: self.handle_wait,
@@ -195,8 +229,10 @@ class VoiceChannel:
             AGENT_PATH: self.handle_agent_status,
             CONFERENCE_PATH: self.handle_conference,
         }
-        for path, method in routes.items():
-            twilio.router.add_post(path.removeprefix(PREFIX), public(_bind(method)))
+        if self._survey is not None:
+            routes.update(self._survey.routes())
+        add_webhooks(twilio, routes)
+        self._participants.add_routes(twilio)
 
     # ------------------------------------------------------------------ answering
     async def handle_incoming(self, request: web.Request) -> web.StreamResponse:
@@ -215,7 +251,7 @@ class VoiceChannel:
         if not self._open(number):
             await self._calls.update_call(call.call_sid, stages=["ivr"], stage="voicemail")
             log.info("call %s to %s out of hours: voicemail", call.call_sid, number.number)
-            return twiml(self._voicemail())
+            return twiml(self._voicemail(self._tw.voice.out_of_hours))
         if self._tw.ivr.menu is None:
             return twiml(await self._enqueue(call, number.queue, path="", attributes={}))
         return twiml(self._menu("", attempt=0, greet=True))
@@ -225,14 +261,14 @@ class VoiceChannel:
         if call.stage == "ivr":
             return self._menu(call.ivr_path, attempt=0, greet=True)
         if call.stage == "voicemail":
-            return self._voicemail()
+            return self._voicemail(self._tw.voice.out_of_hours)
         if call.stage in WAITING and call.interaction_id is not None:
             return self._enqueue_twiml(call.interaction_id)
         return VoiceResponse()
 
-    def _voicemail(self) -> VoiceResponse:
+    def _voicemail(self, message: str) -> VoiceResponse:
         r = VoiceResponse()
-        self._say(r, self._tw.voice.out_of_hours)
+        self._say(r, message)
         r.record(
             action=self._url(VOICEMAIL_PATH),
             method="POST",
@@ -364,15 +400,13 @@ class VoiceChannel:
         if kind == "voicemail" and recording.call_sid is not None:
             await self._voicemail_left(recording.call_sid, recording.url, recording.duration_s)
         elif kind == "call":
-            raw = request.query.get("interaction_id", "")
-            if not raw.isdigit():
-                raise InvalidInput("interaction_id must be a number")
-            call = await self._calls.call_of_interaction(int(raw))
+            iid = query_id(request)
+            call = await self._calls.call_of_interaction(iid)
             if call is not None and call.recording_url != recording.url:
                 await self._calls.update_call(
                     call.call_sid, recording_url=recording.url, recording_s=recording.duration_s
                 )
-                await self._store.add_step(int(raw), "call_recorded", now=self._clock())
+                await self._store.add_step(iid, "call_recorded", now=self._clock())
         else:
             raise InvalidInput("kind must be voicemail or call")
         return web.Response(status=204)
@@ -396,7 +430,12 @@ class VoiceChannel:
             body=f"Voicemail{seconds}: {url}",
             attributes={"address": claimed.hub_number, "language": self._tw.ivr.language},
         )
-        recorded = await self._inbound.receive(contact, queue_name=number.queue)
+        try:
+            recorded = await self._inbound.receive(contact, queue_name=number.queue)
+        except Exception:
+            # Twilio delivers the recording callback again: take it then.
+            await self._calls.update_call(call_sid, stages=["voicemail_left"], stage="voicemail")
+            raise
         await self._calls.update_call(call_sid, interaction_id=recorded.interaction.interaction_id)
         log.info(
             "interaction_id=%s voicemail from call %s",
@@ -442,30 +481,40 @@ class VoiceChannel:
         call = await self._known(form)
         r = VoiceResponse()
         if form.get("Digits") != "1" or call.interaction_id is None:
+            if request.query.get("then") == "queue":  # the offer after the queue's max wait
+                return twiml(await self._resume(call))
             r.redirect(self._url(WAIT_PATH), method="POST")
             return twiml(r)
         claimed = await self._calls.update_call(call.call_sid, stages=["queued"], stage="callback")
         if claimed is not None:
-            interaction = await self._store.add_step(
-                call.interaction_id, "callback_requested", now=self._clock()
-            )
-            await self._inbound.receive(
-                InboundContact(
-                    channel=Channel.VOICE,
-                    identity=Identity(IdentityKind.PHONE, call.customer_number),
-                    thread_key=call_thread_key(call.call_sid),
-                    body=f"Callback requested to {call.customer_number}",
-                ),
-                queue_name=interaction.queue,
-            )
-            log.info(
-                "interaction_id=%s call %s: callback requested; keeps its place",
-                call.interaction_id,
-                call.call_sid,
-            )
+            try:
+                await self._callback_requested(call)
+            except Exception:
+                await self._calls.update_call(call.call_sid, stages=["callback"], stage="queued")
+                raise
         self._say(r, self._tw.voice.callback_thanks)
         r.hangup()
         return twiml(r)
+
+    async def _callback_requested(self, call: VoiceCall) -> None:
+        assert call.interaction_id is not None
+        interaction = await self._store.add_step(
+            call.interaction_id, "callback_requested", now=self._clock()
+        )
+        await self._inbound.receive(
+            InboundContact(
+                channel=Channel.VOICE,
+                identity=Identity(IdentityKind.PHONE, call.customer_number),
+                thread_key=call_thread_key(call.call_sid),
+                body=f"Callback requested to {call.customer_number}",
+            ),
+            queue_name=interaction.queue,
+        )
+        log.info(
+            "interaction_id=%s call %s: callback requested; keeps its place",
+            call.interaction_id,
+            call.call_sid,
+        )
 
     async def handle_waited(self, request: web.Request) -> web.StreamResponse:
         form = await form_of(request)
@@ -475,6 +524,31 @@ class VoiceChannel:
             await self._caller_gone(call)
         return twiml(VoiceResponse())
 
+    async def _on_max_wait(self, e: MaxWaitPassed) -> None:
+        """The caller waited the queue's ``max_wait_s``: offer a callback or take a voicemail
+        (``on_max_wait``). Either stays the same interaction, with its place and age."""
+        if e.interaction.channel is not Channel.VOICE or e.action not in ("callback", "voicemail"):
+            return
+        iid = e.interaction.interaction_id
+        call = await self._calls.call_of_interaction(iid)
+        if call is None or call.stage != "queued":
+            return  # an agent's phone rings for it, or the caller left
+        voice = self._tw.voice
+        if e.action == "voicemail":
+            if await self._calls.update_call(call.call_sid, stages=["queued"], stage="voicemail"):
+                log.info("interaction_id=%s waited too long: voicemail", iid)
+                self._spawn(
+                    self._redirect(call.call_sid, self._voicemail(voice.max_wait_voicemail))
+                )
+            return
+        r = VoiceResponse()
+        offer = self._url(CALLBACK_PATH, then="queue")
+        gather = r.gather(input="dtmf", num_digits=1, timeout=5, action=offer, method="POST")
+        self._say(gather, voice.max_wait_callback)
+        r.redirect(offer, method="POST")  # no key: back to the queue, same place
+        log.info("interaction_id=%s waited too long: callback offered", iid)
+        self._spawn(self._redirect(call.call_sid, r))
+
     async def handle_status(self, request: web.Request) -> web.StreamResponse:
         status = parse_status(await form_of(request))
         if status.status not in FINAL_STATUSES:
@@ -483,8 +557,96 @@ class VoiceChannel:
         call = await self._calls.voice_call(raw or status.call_sid)
         if call is None:
             return web.Response(status=204)
+        if (raw is not None or call.customer_leg_sid is not None) and (
+            status.call_sid != call.customer_leg_sid
+        ):
+            return web.Response(status=204)  # a leg that is over already (an earlier try)
+        if raw is not None and status.status in UNREACHABLE and call.stage == "connected":
+            await self._callback_missed(call, status.call_sid, status.status)
+            return web.Response(status=204)
         await self._caller_gone(call)
         return web.Response(status=204)
+
+    # ------------------------------------------------------------------ callbacks
+    async def _call_customer(self, call: VoiceCall, interaction: Interaction) -> None:
+        """A callback: the agent is on the line; call the customer into the conference."""
+        customer_sid = await self._api.create_call(
+            to_number=call.customer_number,
+            from_number=self._tw.voice.caller_id or call.hub_number,
+            twiml=self._conference_twiml(interaction, caller=True).to_xml(),
+            status_callback=self._url(VOICE_STATUS_PATH, call=call.call_sid),
+            timeout_s=60,
+        )
+        await self._calls.update_call(call.call_sid, customer_leg_sid=customer_sid)
+        log.info(
+            "interaction_id=%s calling the customer back (%s, attempt %d)",
+            interaction.interaction_id,
+            customer_sid,
+            call.attempts + 1,
+        )
+
+    async def _callback_missed(self, call: VoiceCall, leg: str | None, status: str) -> None:
+        """The customer did not answer a callback (busy, no answer, failed): try again after
+        ``callback_retry_s`` while the agent stays on the line, up to ``callback_attempts``;
+        then the interaction closes with ``callback_failed``."""
+        attempt = call.attempts + 1
+        missed = await self._calls.update_call(
+            call.call_sid,
+            stages=["connected"],
+            match={"customer_leg_sid": leg},
+            customer_leg_sid=None,
+            attempts=attempt,
+        )
+        if missed is None or missed.interaction_id is None:
+            return
+        iid = missed.interaction_id
+        now = self._clock()
+        reason = status.replace("-", "_")
+        await self._store.add_step(
+            iid, f"callback_attempt_{attempt}_{reason}", now=now, agent_id=missed.agent_id
+        )
+        voice = self._tw.voice
+        if attempt < voice.callback_attempts:
+            log.info("interaction_id=%s callback attempt %d: %s; again later", iid, attempt, reason)
+            await self._participants.changed(iid)
+            self._spawn(self._call_back_later(missed, voice.callback_retry_s))
+            return
+        failed = await self._calls.update_call(
+            call.call_sid, stages=["connected"], stage="callback_failed", ended_at=now
+        )
+        if failed is None:
+            return
+        log.info("interaction_id=%s callback failed after %d attempts", iid, attempt)
+        await self._store.add_step(iid, "callback_failed", now=now, agent_id=failed.agent_id)
+        if failed.agent_call_sid:
+            self._spawn(self._hang_up(failed.agent_call_sid, "completed"))
+        if failed.agent_id is not None:
+            try:
+                await self._router.close(iid, failed.agent_id)
+            except HubError as exc:
+                log.info("interaction_id=%s: %s", iid, exc.message)
+        await self._participants.changed(iid)
+
+    async def _call_back_later(self, call: VoiceCall, delay_s: float) -> None:
+        await asyncio.sleep(delay_s)
+        current = await self._calls.voice_call(call.call_sid)
+        if (
+            current is None
+            or current.interaction_id is None
+            or current.stage != "connected"
+            or current.customer_leg_sid is not None
+            or current.attempts != call.attempts
+        ):
+            return  # the agent hung up meanwhile
+        try:
+            await self._call_customer(
+                current, await self._store.interaction(current.interaction_id)
+            )
+        except HubError as exc:
+            log.info(
+                "interaction_id=%s callback not placed: %s", current.interaction_id, exc.message
+            )
+            await self._callback_missed(current, None, "failed")
 
     async def _caller_gone(self, call: VoiceCall) -> None:
         """The customer's leg ended: abandoned while waiting, or the end of the call."""
@@ -495,13 +657,13 @@ class VoiceChannel:
             )
             log.info("call %s: caller hung up in the menu", call.call_sid)
             return
-        if call.stage in ("queued", "ringing"):
+        if call.stage in ("queued", "ringing", *PARKED):
             gone = await self._calls.update_call(
                 call.call_sid, stages=[call.stage], stage="abandoned", ended_at=now
             )
             if gone is None or gone.interaction_id is None:
                 return
-            if call.stage == "ringing" and call.agent_call_sid:
+            if call.stage in ("ringing", "transfer_ringing") and call.agent_call_sid:
                 self._spawn(self._hang_up(call.agent_call_sid, "canceled"))
             log.info("interaction_id=%s caller hung up while waiting", gone.interaction_id)
             self._estimates.pop(gone.interaction_id, None)
@@ -522,13 +684,11 @@ class VoiceChannel:
         call = await self._calls.call_of_interaction(iid)
         if call is None or call.stage in ("voicemail", "voicemail_left"):
             return False
+        if call.stage == "handover" and call.consult_agent_id == agent.user_id:
+            return False  # a warm transfer: already on the phone with the caller
         if iid not in {i for i, _ in self._router.offers_for(agent.user_id)}:
             raise Conflict(f"interaction {iid} is not offered to you (taken or expired)")
-        phone = self._settings.agent_phone(agent.email)
-        if phone is None:
-            raise InvalidInput(
-                f"no phone number for {agent.email}: set agents[].phone in config.yaml"
-            )
+        phone = await self._devices.dial_target(agent)  # their phone, or client:agent-<id>
         if call.stage not in RINGING:
             raise Conflict(f"the caller of interaction {iid} is no longer waiting")
         now = self._clock()
@@ -565,18 +725,36 @@ class VoiceChannel:
             raise
         await self._calls.update_call(call.call_sid, agent_call_sid=agent_sid)
         log.info(
-            "interaction_id=%s ringing agent_id=%s at their phone (call %s, %d s)",
+            "interaction_id=%s ringing agent_id=%s at %s (call %s, %d s)",
             iid,
             agent.user_id,
+            "their browser" if phone.startswith("client:") else "their phone",
             agent_sid,
             ring_s,
         )
         return True
 
-    def _conference_twiml(self, interaction: Interaction, *, greeting: str = "") -> VoiceResponse:
+    def conference_twiml(
+        self, interaction: Interaction, *, greeting: str = "", caller: bool = False
+    ) -> VoiceResponse:
+        """The TwiML that joins a leg to the interaction's conference (click-to-call too);
+        the ``caller``'s leg stays up for a keypad rating when their queue asks one."""
+        return self._conference_twiml(interaction, greeting=greeting, caller=caller)
+
+    async def end_call(self, call: VoiceCall, *, by: str) -> VoiceCall | None:
+        return await self._end_call(call, by=by)
+
+    def hang_up_soon(self, call_sid: str, status: str) -> None:
+        """End a leg (``completed``, or ``canceled`` while it rings) after answering."""
+        self._spawn(self._hang_up(call_sid, status))
+
+    def _conference_twiml(
+        self, interaction: Interaction, *, greeting: str = "", caller: bool = False
+    ) -> VoiceResponse:
         r = VoiceResponse()
         self._say(r, greeting)
-        dial = r.dial()
+        survey = self._survey
+        dial = r.dial(**(survey.dial_action(interaction) if caller and survey else {}))
         iid = interaction.interaction_id
         extra: dict[str, Any] = {}
         if self._settings.record_calls(interaction.queue):
@@ -601,13 +779,7 @@ class VoiceChannel:
 
     async def handle_agent_status(self, request: web.Request) -> web.StreamResponse:
         status = parse_status(await form_of(request))
-        raw_iid, raw_agent = (
-            request.query.get("interaction_id", ""),
-            request.query.get("agent_id", ""),
-        )
-        if not raw_iid.isdigit() or not raw_agent.isdigit():
-            raise InvalidInput("interaction_id and agent_id must be numbers")
-        iid, agent_id = int(raw_iid), int(raw_agent)
+        iid, agent_id = query_id(request), query_id(request, "agent_id")
         call = await self._calls.call_of_interaction(iid)
         if call is None:
             raise NotFound(f"no call for interaction {iid}")
@@ -652,20 +824,20 @@ class VoiceChannel:
             return
         # On the interaction's record: the ring time is this step's time less the offer's.
         interaction = await self._store.add_step(iid, "call_answered", now=now, agent_id=agent_id)
-        caller = self._conference_twiml(interaction).to_xml()
         if call.stage == "callback_ringing":
-            customer_sid = await self._api.create_call(
-                to_number=call.customer_number,
-                from_number=self._tw.voice.caller_id or call.hub_number,
-                twiml=caller,
-                status_callback=self._url(VOICE_STATUS_PATH, call=call.call_sid),
-                timeout_s=60,
-            )
-            await self._calls.update_call(call.call_sid, customer_leg_sid=customer_sid)
-            log.info("interaction_id=%s calling the customer back (%s)", iid, customer_sid)
+            await self._call_customer(claimed, interaction)
+        elif call.stage == "transfer_ringing":
+            # A transferred caller waits on hold in the conference the agent just joined.
+            try:
+                await self._participants.hold(claimed, False, now)
+            except HubError as exc:  # the agent can still take them off hold in the console
+                log.warning("interaction_id=%s caller still on hold: %s", iid, exc.message)
         else:
-            await self._api.update_call(call.call_sid, twiml=caller)
+            await self._api.update_call(
+                call.call_sid, twiml=self._conference_twiml(interaction, caller=True).to_xml()
+            )
         log.info("interaction_id=%s agent_id=%s answered; caller connected", iid, agent_id)
+        await self._participants.changed(iid)
 
     async def _agent_unreachable(self, call: VoiceCall, agent_id: int, reason: str) -> None:
         back = await self._calls.update_call(
@@ -702,13 +874,22 @@ class VoiceChannel:
             self._spawn(self._hang_up(call.agent_call_sid, "canceled"))
 
     async def _on_requeued(self, e: InteractionRequeued) -> None:
-        """The agent transferred the call (to a queue or a colleague): the caller leaves the
-        conference for the queue again, which ends the agent's leg; a callback customer is
-        let go and called back by the next agent."""
+        """The agent transferred the call (to a queue or a colleague): the caller waits on
+        hold in the conference for the next agent (``Participants.park``). Before the
+        conference has started, the caller goes back to the queue instead, which ends the
+        agent's leg; a callback customer is let go and called back by the next agent."""
         if e.interaction.channel is not Channel.VOICE:
             return
         call = await self._calls.call_of_interaction(e.interaction.interaction_id)
         if call is None or call.stage != "connected":
+            return
+        if call.conference_sid is not None:
+            if await self._participants.park(call, stages=("connected",)) is not None:
+                log.info(
+                    "interaction_id=%s call transferred; the caller waits on hold",
+                    e.interaction.interaction_id,
+                )
+                await self._participants.changed(e.interaction.interaction_id)
             return
         callback = call.customer_leg_sid is not None
         moved = await self._calls.update_call(
@@ -750,12 +931,18 @@ class VoiceChannel:
             ended_at=now,
             talk_s=_seconds(call.answered_at, now),
             hung_up_by="agent",
+            **NO_EXTRA_LEGS,
         )
         if ended is not None:
-            await self._store.add_step(
-                e.interaction.interaction_id, "call_ended_by_agent", now=now, agent_id=call.agent_id
-            )
-            self._spawn(self._hang_up(call.customer_leg_sid or call.call_sid, "completed"))
+            iid = e.interaction.interaction_id
+            await self._store.add_step(iid, "call_ended_by_agent", now=now, agent_id=call.agent_id)
+            leg = call.customer_leg_sid or call.call_sid
+            if self._survey is not None and self._survey.asks(e.interaction):
+                # The caller leaves the conference for the keypad rating; the agent's leg
+                # ends with the conference.
+                self._spawn(self._redirect(leg, self._survey.prompt(iid)))
+            else:
+                self._spawn(self._hang_up(leg, "completed"))
 
     async def _redirect(self, call_sid: str, response: VoiceResponse) -> None:
         try:
@@ -771,46 +958,40 @@ class VoiceChannel:
 
     async def handle_conference(self, request: web.Request) -> web.StreamResponse:
         event = parse_conference(await form_of(request))
-        raw = request.query.get("interaction_id", "")
-        if not raw.isdigit():
-            raise InvalidInput("interaction_id must be a number")
-        call = await self._calls.call_of_interaction(int(raw))
+        iid = query_id(request)
+        call = await self._calls.call_of_interaction(iid)
         if call is None:
-            raise NotFound(f"no call for interaction {raw}")
+            raise NotFound(f"no call for interaction {iid}")
         now = self._clock()
         if call.conference_sid != event.conference_sid:
             call = (
                 await self._calls.update_call(call.call_sid, conference_sid=event.conference_sid)
                 or call
             )
+        customer = event.call_sid == customer_leg(call)
+        # Only the customer's and the agent's legs end the call; a colleague consulted or a
+        # supervisor comes and goes.
         if event.event == "participant-leave" and call.stage == "connected":
-            by = "agent" if event.call_sid == call.agent_call_sid else "customer"
-            await self._end_call(call, by=by)
+            if customer or event.call_sid == call.agent_call_sid:
+                await self._end_call(call, by="customer" if customer else "agent")
         elif event.event == "conference-end" and call.stage == "connected":
             await self._end_call(call, by="customer")
-        elif event.event == "participant-hold" and event.call_sid != call.agent_call_sid:
+        elif call.stage in PARKED and (
+            event.event == "conference-end" or (event.event == "participant-leave" and customer)
+        ):
+            await self._caller_gone(call)
+        elif event.event == "participant-hold" and customer:
             if call.held_since is None:
                 await self._calls.update_call(call.call_sid, held_since=now)
-        elif event.event == "participant-unhold" and event.call_sid != call.agent_call_sid:
-            await self._unheld(call, now)
+        elif event.event == "participant-unhold" and customer and call.stage == "connected":
+            await self._participants.unheld(call, now)
         return web.Response(status=204)
-
-    async def _unheld(self, call: VoiceCall, now: datetime) -> VoiceCall:
-        if call.held_since is None:
-            return call
-        held = (now - call.held_since).total_seconds()
-        return (
-            await self._calls.update_call(
-                call.call_sid, held_since=None, hold_s=round(call.hold_s + held, 1)
-            )
-            or call
-        )
 
     async def _end_call(self, call: VoiceCall, *, by: str) -> VoiceCall | None:
         """The conversation is over (whoever hung up first): record it, start wrap-up."""
         now = self._clock()
         if call.held_since is not None:
-            call = await self._unheld(call, now)
+            call = await self._participants.unheld(call, now)
         ended = await self._calls.update_call(
             call.call_sid,
             stages=["connected"],
@@ -818,6 +999,7 @@ class VoiceChannel:
             ended_at=now,
             talk_s=_seconds(call.answered_at, now),
             hung_up_by=by,
+            **NO_EXTRA_LEGS,
         )
         if ended is None or ended.interaction_id is None:
             return ended
@@ -832,6 +1014,7 @@ class VoiceChannel:
                 await self._router.customer_left(iid)
         except HubError as exc:  # the agent closed it in the console already
             log.info("interaction_id=%s: %s", iid, exc.message)
+        await self._participants.changed(iid)
         return await self._calls.voice_call(call.call_sid)
 
     # ------------------------------------------------------------------ the desk
@@ -841,27 +1024,16 @@ class VoiceChannel:
         call = await self._calls.call_of_interaction(interaction.interaction_id)
         if call is None or call.stage != "connected":
             raise Conflict(f"interaction {interaction.interaction_id} has no call in progress")
-        customer_leg = call.customer_leg_sid or call.call_sid
         now = self._clock()
         if action == "hangup":
-            await self._api.update_call(customer_leg, status="completed")
+            await self._api.update_call(customer_leg(call), status="completed")
             ended = await self._end_call(call, by="agent")
             return call_json(ended or call)
         conference = call.conference_sid
         if conference is None:
             raise Conflict("the call is still being connected; try again in a moment")
         if action in ("hold", "resume"):
-            hold = action == "hold"
-            await self._api.update_participant(
-                conference,
-                customer_leg,
-                hold=hold,
-                hold_url=self._tw.voice.hold_music_url,
-            )
-            if hold and call.held_since is None:
-                call = await self._calls.update_call(call.call_sid, held_since=now) or call
-            elif not hold:
-                call = await self._unheld(call, now)
+            call = await self._participants.hold(call, action == "hold", now)
         elif action in ("mute", "unmute") and call.agent_call_sid is not None:
             muted = action == "mute"
             await self._api.update_participant(conference, call.agent_call_sid, muted=muted)
@@ -876,6 +1048,30 @@ class VoiceChannel:
         log.info("interaction_id=%s call %s", interaction.interaction_id, action)
         return call_json(call)
 
+    async def consult(
+        self, interaction: Interaction, agent: User, action: str, colleague_id: int | None
+    ) -> dict[str, Any]:
+        """A warm transfer: start a consultation with a colleague, complete it, or cancel it."""
+        call = await self._participants.consult(interaction, agent, action, colleague_id)
+        return await self._call_details(call)
+
+    async def monitor(self, interaction_id: int, supervisor: User, mode: str) -> dict[str, Any]:
+        """A supervisor listens to the call, whispers to its agent, or stops."""
+        call = await self._participants.monitor(interaction_id, supervisor, mode)
+        return await self._call_details(call)
+
+    async def live_calls(self) -> list[dict[str, Any]]:
+        """The calls in progress, for the supervisors' view."""
+        return [await self._call_details(call) for call in await self._calls.live_calls()]
+
+    async def _call_details(self, call: VoiceCall) -> dict[str, Any]:
+        """``call_json`` with the names of the colleague consulted and the supervisor."""
+        names: dict[str, str | None] = {}
+        for key, user_id in (("consult", call.consult_agent_id), ("monitor", call.monitor_user_id)):
+            user = None if user_id is None else await self._store.user(user_id)
+            names[f"{key}_name"] = user.name if user else None
+        return {**call_json(call), **names}
+
     async def store_reply(self, interaction: Interaction, *, agent: User, data: Any) -> Message:
         raise InvalidInput("a phone call takes no written replies; add a note instead")
 
@@ -883,7 +1079,7 @@ class VoiceChannel:
         call = await self._calls.call_of_interaction(interaction.interaction_id)
         if call is None:
             return {}
-        return {"voice": call_json(call)}
+        return {"voice": await self._call_details(call)}
 
 
 def _at(value: datetime | None) -> str | None:
@@ -909,4 +1105,14 @@ def call_json(call: VoiceCall) -> dict[str, Any]:
         "hung_up_by": call.hung_up_by,
         "recording_url": call.recording_url,
         "recording_s": call.recording_s,
+        "interaction_id": call.interaction_id,
+        "agent_id": call.agent_id,
+        "callback_attempts": call.attempts,
+        "callback_retrying": call.stage == "connected"
+        and call.attempts > 0
+        and call.customer_leg_sid is None,
+        "consult_agent_id": call.consult_agent_id,
+        "consult_stage": call.consult_stage,
+        "monitor_user_id": call.monitor_user_id,
+        "monitor_mode": call.monitor_mode,
     }

@@ -217,8 +217,13 @@ class TwilioApi:
         hold: bool | None = None,
         hold_url: str | None = None,
         muted: bool | None = None,
+        end_conference_on_exit: bool | None = None,
+        coach: str | None = None,
+        coaching: bool | None = None,
     ) -> None:
-        """Hold or mute one leg of a conference."""
+        """Hold, mute or re-role one leg of a conference: ``end_conference_on_exit`` (does
+        the conference end when this leg leaves), ``coaching``/``coach`` (whisper to the leg
+        ``coach`` only)."""
         params: dict[str, object] = {}
         if hold is not None:
             params["hold"] = hold
@@ -226,10 +231,72 @@ class TwilioApi:
                 params["hold_url"] = hold_url
         if muted is not None:
             params["muted"] = muted
+        if end_conference_on_exit is not None:
+            params["end_conference_on_exit"] = end_conference_on_exit
+        if coaching is not None:
+            params["coaching"] = coaching
+        if coach is not None:
+            params["call_sid_to_coach"] = coach
         await self._call(
             f"update participant {call_sid}",
             self._rest().conferences(conference_sid).participants(call_sid).update_async(**params),
         )
+
+    async def add_participant(
+        self,
+        conference_sid: str,
+        *,
+        to_number: str,
+        from_number: str,
+        status_callback: str,
+        timeout_s: int,
+        label: str,
+        muted: bool = False,
+        coach: str | None = None,
+    ) -> str:
+        """Call ``to_number`` into a running conference (a colleague consulted, a supervisor
+        listening or, with ``coach``, whispering to that leg); the new leg's CallSid. It never
+        ends the conference when it leaves."""
+        params: dict[str, object] = {}
+        if coach is not None:
+            params = {"coaching": True, "call_sid_to_coach": coach}
+        participant = await self._call(
+            f"call {to_number} into conference {conference_sid}",
+            self._rest()
+            .conferences(conference_sid)
+            .participants.create_async(
+                from_=from_number,
+                to=to_number,
+                label=label,
+                muted=muted,
+                beep="false",
+                start_conference_on_enter=True,
+                end_conference_on_exit=False,
+                timeout=timeout_s,
+                status_callback=status_callback,
+                status_callback_method="POST",
+                status_callback_event=["initiated", "ringing", "answered", "completed"],
+                **params,
+            ),
+        )
+        return str(participant.call_sid)
+
+    async def remove_participant(self, conference_sid: str, call_sid: str) -> None:
+        """Take one leg out of a conference (Twilio hangs that leg up)."""
+        await self._call(
+            f"remove participant {call_sid}",
+            self._rest().conferences(conference_sid).participants(call_sid).delete_async(),
+        )
+
+    async def update_application(self, application_sid: str, *, voice_url: str) -> str | None:
+        """Point a TwiML App's voice URL at the hub; the URL Twilio now reports."""
+        updated = await self._call(
+            f"update TwiML App {application_sid}",
+            self._rest()
+            .applications(application_sid)
+            .update_async(voice_url=voice_url, voice_method="POST"),
+        )
+        return None if updated.voice_url is None else str(updated.voice_url)
 
     async def number_sid(self, e164: str) -> str:
         """The SID of our Twilio number ``e164`` (``IncomingPhoneNumbers`` by number)."""

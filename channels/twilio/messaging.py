@@ -36,14 +36,16 @@ from channels.twilio.sms import (
     statuses_before,
 )
 from channels.twilio.tasks import BackgroundTasks
-from channels.twilio.webhook import PREFIX, SMS_PATH, SMS_STATUS_PATH, form_of, twiml
+from channels.twilio.webhook import PREFIX, SMS_PATH, SMS_STATUS_PATH, form_of, query_id, twiml
 from hub.config import TwilioSettings
 from hub.errors import Conflict, HubError, InvalidInput, NotFound
-from hub.events import MessageDetailsChanged, OptOutChanged, ReplySent
+from hub.events import MessageDetailsChanged, OptOutChanged, ReplySent, SurveyDue
 from hub.inbound import Inbound
 from hub.model import Channel, Identity, IdentityKind, Interaction, Message, User
 from hub.phone import sms_thread_key
 from hub.ports import Clock, EventBus, InboundContact, SmsDetails, SmsMessageState, SmsStore
+from hub.satisfaction import SMS_SURVEY_TEXT, TEXT_RATING_WINDOW, bare_score
+from hub.surveys import Surveys
 from hub.web import public
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,7 @@ class SmsChannel:
         bus: EventBus,
         clock: Clock,
         api: TwilioApi,
+        surveys: Surveys | None = None,
     ) -> None:
         assert settings.public_url is not None
         self._settings = settings
@@ -72,7 +75,9 @@ class SmsChannel:
         self._clock = clock
         self._api = api
         self._sending = BackgroundTasks()
+        self._surveys = surveys
         bus.subscribe(ReplySent, self._on_reply)
+        bus.subscribe(SurveyDue, self._on_survey_due)
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -122,6 +127,8 @@ class SmsChannel:
                 keyword=text.keyword.value if text.keyword else None,
             ),
         )
+        if await self._took_rating(contact, text.keyword is None and not text.media):
+            return twiml(MessagingResponse())
         recorded = await self._inbound.receive_sms(contact, queue=number.queue)
         if recorded.message is not None and recorded.interaction is not None and text.media:
             state = SmsMessageState(
@@ -132,10 +139,7 @@ class SmsChannel:
 
     async def handle_status(self, request: web.Request) -> web.StreamResponse:
         report = parse_status(await form_of(request))
-        raw_id = request.query.get("message_id")
-        if raw_id is not None and not raw_id.isdigit():
-            raise InvalidInput("message_id must be a number")
-        message_id = int(raw_id) if raw_id is not None else None
+        message_id = query_id(request, "message_id") if "message_id" in request.query else None
         await self._record_status(
             message_id=message_id,
             message_sid=report.message_sid,
@@ -146,6 +150,53 @@ class SmsChannel:
             else None,
         )
         return web.Response(status=204)
+
+    # ------------------------------------------------------------------ satisfaction survey
+    async def _on_survey_due(self, e: SurveyDue) -> None:
+        """Text "How did we do? Reply 1-5" from the number the customer wrote to, unless
+        they have opted out; stored first, then handed to Twilio like a reply."""
+        if e.interaction.channel is not Channel.SMS:
+            return
+        asked = await self._sms.add_sms_survey(
+            e.interaction.interaction_id, body=SMS_SURVEY_TEXT, now=self._clock()
+        )
+        if asked is None:
+            log.info(
+                "interaction_id=%s no survey texted: the customer opted out",
+                e.interaction.interaction_id,
+            )
+            return
+        message, _ = asked
+        log.info(
+            "interaction_id=%s survey texted as message %s",
+            e.interaction.interaction_id,
+            message.message_id,
+        )
+        self._sending.spawn(self._send(e.interaction, message))
+
+    async def _took_rating(self, contact: InboundContact, plain: bool) -> bool:
+        """A bare 1-5 answering a survey texted in the last 24 h is that rating (stored on
+        the rated interaction, never routed); True when it was (or is a retried webhook)."""
+        score = bare_score(contact.body) if plain else None
+        if self._surveys is None or score is None or contact.sms is None:
+            return False
+        if await self._sms.sms_seen(contact.sms.message_sid or ""):
+            return False  # the inbound path answers a retry
+        now = self._clock()
+        kept = await self._sms.record_sms_rating(contact, since=now - TEXT_RATING_WINDOW, now=now)
+        if kept is None:
+            return False
+        message, interaction = kept
+        try:
+            await self._surveys.rate(interaction, score=score, comment=None, channel=Channel.SMS)
+        except Conflict as exc:
+            log.info(
+                "interaction_id=%s texted rating %s not taken: %s",
+                interaction.interaction_id,
+                message.message_id,
+                exc.message,
+            )
+        return True
 
     # ------------------------------------------------------------------ replies (the desk)
     async def store_reply(self, interaction: Interaction, *, agent: User, data: Any) -> Message:

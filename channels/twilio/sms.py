@@ -24,6 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from channels.twilio.form import field as _field
+from channels.twilio.form import sid as _sid
 from hub.errors import InvalidInput
 from hub.phone import region_of, to_e164
 from hub.ports import SmsConversation, SmsMedia, SmsMessageState
@@ -33,7 +35,6 @@ MAX_INBOUND_CHARS = 10_000  # far above what a handset can send; a bigger form i
 MAX_MEDIA = 10  # Twilio's limit per MMS
 MAX_URL_CHARS = 2000
 
-_SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
 _URL = re.compile(r"^https?://[^\s<>\"']+$")
 _ERROR_CODE = re.compile(r"^\d{1,6}$")
 
@@ -105,20 +106,6 @@ def keyword_of(body: str) -> Keyword | None:
     """The opt-out/opt-in/help keyword a message consists of, if it is only that."""
     word = body.strip().rstrip(".!").strip().upper()
     return KEYWORDS.get(word)
-
-
-def _field(form: Mapping[str, str], name: str) -> str:
-    value = form.get(name)
-    if not isinstance(value, str):
-        raise InvalidInput(f"{name} is missing")
-    return value
-
-
-def _sid(form: Mapping[str, str], name: str) -> str:
-    value = _field(form, name).strip()
-    if not _SID.match(value):
-        raise InvalidInput(f"{name}: {value[:40]!r} is not a Twilio SID")
-    return value
 
 
 def parse_inbound(form: Mapping[str, str]) -> InboundSms:

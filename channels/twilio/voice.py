@@ -20,12 +20,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
+from channels.twilio.form import SID
+from channels.twilio.form import field as _field
+from channels.twilio.form import sid as _sid
 from hub.config import IvrChoice, IvrMenu
 from hub.errors import InvalidInput
 from hub.phone import region_of, to_e164
 
-_SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
 _URL = re.compile(r"^https?://[^\s<>\"']+$")
 _PATH = re.compile(r"^([0-9*#](\.[0-9*#])*)?$")
 MAX_PATH_CHARS = 40
@@ -67,20 +70,6 @@ class Recording:
     duration_s: int | None
 
 
-def _field(form: Mapping[str, str], name: str) -> str:
-    value = form.get(name)
-    if not isinstance(value, str):
-        raise InvalidInput(f"{name} is missing")
-    return value
-
-
-def _sid(form: Mapping[str, str], name: str) -> str:
-    value = _field(form, name).strip()
-    if not _SID.match(value):
-        raise InvalidInput(f"{name}: {value[:40]!r} is not a Twilio SID")
-    return value
-
-
 def _seconds(form: Mapping[str, str], name: str) -> int | None:
     raw = form.get(name, "").strip()
     if not raw:
@@ -120,7 +109,7 @@ def parse_conference(form: Mapping[str, str]) -> ConferenceEvent:
     if not re.match(r"^[a-z-]{1,40}$", event):
         raise InvalidInput("StatusCallbackEvent is not an event name")
     call_sid = form.get("CallSid", "").strip() or None
-    if call_sid is not None and not _SID.match(call_sid):
+    if call_sid is not None and not SID.match(call_sid):
         raise InvalidInput("CallSid is not a Twilio SID")
     hold = form.get("Hold")
     return ConferenceEvent(sid, event, call_sid, None if hold is None else hold == "true")
@@ -128,7 +117,7 @@ def parse_conference(form: Mapping[str, str]) -> ConferenceEvent:
 
 def parse_recording(form: Mapping[str, str]) -> Recording:
     call_sid = form.get("CallSid", "").strip() or None
-    if call_sid is not None and not _SID.match(call_sid):
+    if call_sid is not None and not SID.match(call_sid):
         raise InvalidInput("CallSid is not a Twilio SID")
     status = _field(form, "RecordingStatus").strip().lower()
     url = form.get("RecordingUrl", "").strip() or None
@@ -198,6 +187,11 @@ def position_text(position: int | None, estimated_wait_s: float | None) -> str:
     if estimated_wait_s is not None:
         text += f" The estimated wait is about {_minutes(estimated_wait_s)}."
     return text
+
+
+def seconds_between(start: datetime | None, end: datetime) -> float | None:
+    """A call's ring or talk time, to a tenth of a second (None if it never started)."""
+    return None if start is None else round((end - start).total_seconds(), 1)
 
 
 def call_thread_key(call_sid: str) -> str:

@@ -10,12 +10,15 @@ as sent. A missing or wrong signature is answered 403 before any handler runs, s
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 from multidict import MultiDict
 from twilio.request_validator import RequestValidator
 from twilio.twiml import TwiML
+
+from hub.errors import InvalidInput
+from hub.web import public
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,14 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def signed_url(public_url: str, request: web.Request) -> str:
     """The URL Twilio signed: our public base, then the path and query exactly as sent."""
     return public_url + request.raw_path
+
+
+def query_id(request: web.Request, name: str = "interaction_id") -> int:
+    """A row id from our own callback URL's query; a clear 400 for anything else."""
+    raw = request.query.get(name, "")
+    if not raw.isdigit() or len(raw) > 18:  # 18 digits always fit a 64-bit column
+        raise InvalidInput(f"{name} must be a number")
+    return int(raw)
 
 
 async def form_of(request: web.Request) -> MultiDict[str]:
@@ -69,6 +80,20 @@ def signature_gate(
 def twilio_app(auth_token: str, public_url: str) -> web.Application:
     """An empty, signature-checked sub-application for ``/twilio``; channels add routes."""
     return web.Application(middlewares=[signature_gate(auth_token, public_url)])
+
+
+def add_webhooks(twilio: web.Application, routes: Mapping[str, Handler]) -> None:
+    """POST routes at full ``/twilio/...`` paths on the signature-checked sub-application
+    (public to the hub's sign-in check: the signature is their check)."""
+    for path, method in routes.items():
+
+        def bind(method: Handler) -> Handler:
+            async def handler(request: web.Request) -> web.StreamResponse:
+                return await method(request)
+
+            return handler
+
+        twilio.router.add_post(path.removeprefix(PREFIX), public(bind(method)))
 
 
 def twiml(response: TwiML) -> web.Response:

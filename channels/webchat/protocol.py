@@ -72,6 +72,59 @@ def parse_typing(data: Any) -> bool:
     return bool(data["typing"])
 
 
+RECEIPT_MAX_IDS = 100
+RECEIPT_STATUSES = ("delivered", "read")
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """The chat box received (``read`` False) or showed (``read`` True) these replies."""
+
+    message_ids: tuple[int, ...]
+    read: bool
+
+
+def parse_receipt(data: Any) -> Receipt:
+    """``{message_ids: [int, ...], status: "delivered"|"read"}``, refused whole if malformed."""
+    if not isinstance(data, dict):
+        raise InvalidInput("event data must be an object")
+    status = data.get("status")
+    if status not in RECEIPT_STATUSES:
+        raise InvalidInput('status must be "delivered" or "read"')
+    ids = data.get("message_ids")
+    if not isinstance(ids, list) or not 1 <= len(ids) <= RECEIPT_MAX_IDS:
+        raise InvalidInput(f"message_ids must be a list of 1 to {RECEIPT_MAX_IDS} message ids")
+    for i in ids:
+        if isinstance(i, bool) or not isinstance(i, int) or not 1 <= i < 2**63:
+            raise InvalidInput("message_ids must hold positive integer message ids")
+    return Receipt(tuple(dict.fromkeys(ids)), status == "read")
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestionAnswer:
+    """ "Did this answer your question?" about one suggested article."""
+
+    article_id: int
+    helpful: bool
+
+
+def parse_suggestion_answer(data: Any) -> SuggestionAnswer:
+    """``{article_id: int, helpful: bool}``, refused whole if malformed."""
+    if not isinstance(data, dict):
+        raise InvalidInput("event data must be an object")
+    article_id = data.get("article_id")
+    if (
+        isinstance(article_id, bool)
+        or not isinstance(article_id, int)
+        or not 1 <= article_id < 2**63
+    ):
+        raise InvalidInput("article_id must be the id of a suggested article")
+    helpful = data.get("helpful")
+    if not isinstance(helpful, bool):
+        raise InvalidInput("helpful must be true or false")
+    return SuggestionAnswer(article_id, helpful)
+
+
 def visitor_message(message: Message) -> dict[str, Any]:
     """A message as the visitor sees it (no internal ids of agents)."""
     out = message_json(message)

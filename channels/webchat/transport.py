@@ -3,13 +3,21 @@
 A visitor is known by a signed token (itsdangerous, with expiry) kept in the browser's
 localStorage; the visitor id inside is the conversation's thread key, so a reload resumes
 the open conversation. A forged or expired token silently starts a new anonymous visitor.
+
+Floods are refused before they cost a database write: messages and pre-chat forms per
+visitor (``pace``) and per address (``address_pace``), since a client that drops its token
+is a new visitor; and new connections per address (``connections``), refused with the
+connect error ``rate_limited``.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import secrets
+import time
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,22 +29,32 @@ from channels.webchat.protocol import (
     DEFAULT_VISITOR_NAME,
     parse_message,
     parse_profile,
+    parse_receipt,
+    parse_suggestion_answer,
     parse_typing,
     routing_hints,
     visitor_message,
 )
+from channels.webchat.survey import parse_rating, survey_card
+from hub.errors import Conflict, NotFound, RateLimited
 from hub.events import (
     InteractionAbandoned,
     InteractionAssigned,
     QueuePositionChanged,
     ReplySent,
+    SelfServed,
+    SuggestionsOffered,
+    SurveyDue,
     Typing,
     WrapUpStarted,
 )
 from hub.inbound import Inbound
-from hub.model import Channel, Identity, IdentityKind
+from hub.model import AuthorKind, Channel, Identity, IdentityKind
 from hub.ports import EventBus, InboundContact, Store
-from hub.sockets import Ack, acknowledged, ok
+from hub.self_service import SelfService
+from hub.sockets import Ack, acknowledged, ok, refused, socket_address
+from hub.surveys import Surveys
+from hub.throttle import RateLimit
 from hub.web import embeddable, public
 
 log = logging.getLogger(__name__)
@@ -47,7 +65,8 @@ TOKEN_SALT = "contact-hub.webchat.visitor"  # noqa: S105 (a namespace, not a sec
 
 
 class VisitorTokens:
-    """Signed, expiring visitor tokens; the first key signs, all keys verify (rotation)."""
+    """Signed, expiring visitor tokens; the last (newest) key signs, every key verifies, so
+    a rotated-out key's tokens stay valid until they expire (itsdangerous key lists)."""
 
     def __init__(self, secret_keys: list[str], ttl_s: int) -> None:
         self._serializer = URLSafeTimedSerializer(secret_keys, salt=TOKEN_SALT)
@@ -67,8 +86,11 @@ class VisitorTokens:
         return visitor_id if isinstance(visitor_id, str) else None
 
 
+VISITOR_ROOM_PREFIX = "visitor:"
+
+
 def visitor_room(visitor_id: str) -> str:
-    return f"visitor:{visitor_id}"
+    return f"{VISITOR_ROOM_PREFIX}{visitor_id}"
 
 
 class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
@@ -80,29 +102,61 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         bus: EventBus,
         tokens: VisitorTokens,
         max_message_bytes: int,
+        self_service: SelfService | None = None,
+        pace: RateLimit | None = None,
+        address_pace: RateLimit | None = None,
+        connections: RateLimit | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        surveys: Surveys | None = None,
     ) -> None:
         super().__init__(NAMESPACE)
+        self._pace = pace
+        self._address_pace = address_pace
+        self._connections = connections
+        self._monotonic = monotonic
         self._inbound = inbound
+        self._self_service = self_service
         self._store = store
         self._tokens = tokens
         self._max_bytes = max_message_bytes
         self._thread_keys: OrderedDict[int, str | None] = OrderedDict()
+        self._surveys = surveys
         bus.subscribe(QueuePositionChanged, self._on_position)
         bus.subscribe(InteractionAssigned, self._on_assigned)
         bus.subscribe(ReplySent, self._on_reply)
         bus.subscribe(Typing, self._on_typing)
         bus.subscribe(WrapUpStarted, self._on_wrap_up)
         bus.subscribe(InteractionAbandoned, self._on_abandoned)
+        bus.subscribe(SuggestionsOffered, self._on_suggestions)
+        bus.subscribe(SelfServed, self._on_self_served)
+        bus.subscribe(SurveyDue, self._on_survey_due)
 
     # ------------------------------------------------------------------ visitor events
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        address = socket_address(environ) or "unknown"
+        wait = self._wait(self._connections, address)
+        if wait > 0:
+            log.warning("chat connection from %s refused: too many", address)
+            raise refused(
+                RateLimited(
+                    f"too many chat connections from your address; try again in"
+                    f" {math.ceil(wait)} s",
+                    wait,
+                )
+            )
         token = auth.get("token") if isinstance(auth, dict) else None
         visitor_id = self._tokens.read(token)
         if visitor_id is None:
             visitor_id = secrets.token_urlsafe(18)
             token = self._tokens.issue(visitor_id)
         await self.save_session(
-            sid, {"visitor_id": visitor_id, "name": None, "hints": routing_hints(auth)}
+            sid,
+            {
+                "visitor_id": visitor_id,
+                "address": address,
+                "name": None,
+                "hints": routing_hints(auth),
+            },
         )
         await self.enter_room(sid, visitor_room(visitor_id))
         thread = await self._inbound.thread(Channel.WEBCHAT, visitor_id)
@@ -115,7 +169,12 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 "state": thread.interaction.state.value if thread.interaction else None,
                 "agent_name": thread.agent_name,
                 "position": thread.position,
-                "messages": [visitor_message(m) for m in thread.messages],
+                # The hub's own lines (a low rating's follow-up) are for staff only.
+                "messages": [
+                    visitor_message(m)
+                    for m in thread.messages
+                    if m.author_kind is not AuthorKind.SYSTEM
+                ],
             },
             to=sid,
         )
@@ -124,10 +183,27 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         session = await self.get_session(sid)
         return session["visitor_id"], session.get("name")
 
+    def _wait(self, limit: RateLimit | None, key: str) -> float:
+        return 0.0 if limit is None else limit.wait_s(key, self._monotonic())
+
+    async def _paced(self, sid: str) -> tuple[str, str | None]:
+        """The visitor, unless they (or their address) are flooding: refused before it costs
+        a database write (RateLimited)."""
+        visitor_id, name = await self._visitor(sid)
+        session = await self.get_session(sid)
+        wait = self._wait(self._pace, visitor_id) or self._wait(
+            self._address_pace, session.get("address") or "unknown"
+        )
+        if wait > 0:
+            raise RateLimited(
+                f"you are sending messages too fast; try again in {math.ceil(wait)} s", wait
+            )
+        return visitor_id, name
+
     @acknowledged
     async def on_message(self, sid: str, data: Any) -> Ack:
         body = parse_message(data, max_bytes=self._max_bytes)
-        visitor_id, name = await self._visitor(sid)
+        visitor_id, name = await self._paced(sid)
         hints = (await self.get_session(sid)).get("hints", {})
         recorded = await self._inbound.receive(
             InboundContact(
@@ -148,7 +224,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     @acknowledged
     async def on_profile(self, sid: str, data: Any) -> Ack:
         profile = parse_profile(data)
-        visitor_id, _ = await self._visitor(sid)
+        visitor_id, _ = await self._paced(sid)
         customer_id = await self._inbound.identify(
             Identity(IdentityKind.WEBCHAT, visitor_id), name=profile.name, email=profile.email
         )
@@ -166,10 +242,50 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         return ok()
 
     @acknowledged
+    async def on_receipt(self, sid: str, data: Any) -> Ack:
+        """The chat box received (or showed) agent replies; the agent sees Delivered / Read."""
+        receipt = parse_receipt(data)
+        visitor_id, _ = await self._visitor(sid)
+        changed = await self._inbound.replies_seen(
+            Channel.WEBCHAT, visitor_id, receipt.message_ids, read=receipt.read
+        )
+        return ok(changed=[m.message_id for m in changed])
+
+    @acknowledged
+    async def on_suggestion_answer(self, sid: str, data: Any) -> Ack:
+        """Yes (an article answered the question: closed, self-served) or no (to an agent,
+        with the chat's original age). Conflict when nothing waits for an answer."""
+        answer = parse_suggestion_answer(data)
+        visitor_id, _ = await self._visitor(sid)
+        thread = await self._inbound.thread(Channel.WEBCHAT, visitor_id)
+        if self._self_service is None or thread.interaction is None:
+            raise Conflict("no suggestion is waiting for an answer")
+        closed = await self._self_service.answer(
+            thread.interaction.interaction_id, answer.article_id, helpful=answer.helpful
+        )
+        return ok(closed=closed)
+
+    @acknowledged
     async def on_close(self, sid: str, data: Any) -> Ack:
         visitor_id, _ = await self._visitor(sid)
         closed = await self._inbound.leave(Channel.WEBCHAT, visitor_id)
         return ok(closed=closed)
+
+    @acknowledged
+    async def on_rate(self, sid: str, data: Any) -> Ack:
+        """The visitor rated a chat of theirs from the survey card (their own chats only)."""
+        rating = parse_rating(data)
+        visitor_id, _ = await self._paced(sid)
+        if self._surveys is None:
+            raise NotFound("satisfaction surveys are not offered here")
+        interaction = await self._store.interaction(rating.interaction_id)
+        conversation = await self._store.conversation(interaction.conversation_id)
+        if conversation.channel is not Channel.WEBCHAT or conversation.thread_key != visitor_id:
+            raise NotFound(f"no chat {rating.interaction_id} of yours to rate")
+        saved = await self._surveys.rate(
+            interaction, score=rating.score, comment=rating.comment, channel=Channel.WEBCHAT
+        )
+        return ok(interaction_id=saved.interaction_id, score=saved.score, comment=saved.comment)
 
     # ------------------------------------------------------------------ hub events to visitors
     def _remember(self, conversation_id: int, thread_key: str | None) -> None:
@@ -216,6 +332,22 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def _on_wrap_up(self, e: WrapUpStarted) -> None:
         await self._send(e.interaction.conversation_id, "conversation_closed", {"by": e.closed_by})
+
+    async def _on_suggestions(self, e: SuggestionsOffered) -> None:
+        await self._send(
+            e.interaction.conversation_id,
+            "suggestions",
+            {"articles": list(e.articles), "wait_s": e.wait_s},
+        )
+
+    async def _on_self_served(self, e: SelfServed) -> None:
+        await self._send(
+            e.interaction.conversation_id, "conversation_closed", {"by": "self_served"}
+        )
+
+    async def _on_survey_due(self, e: SurveyDue) -> None:
+        if e.interaction.channel is Channel.WEBCHAT:
+            await self._send(e.interaction.conversation_id, "survey", survey_card(e.interaction))
 
     async def _on_abandoned(self, e: InteractionAbandoned) -> None:
         await self._send(e.interaction.conversation_id, "conversation_closed", {"by": "customer"})

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.errors import NotFound
-from hub.model import Channel, Direction, Interaction, Message, User
+from hub.model import AuthorKind, Channel, Direction, Interaction, Message, User
 from hub.phone import sms_numbers
 from hub.ports import (
     InboundContact,
@@ -29,6 +29,7 @@ from hub.ports import (
     SmsMedia,
     SmsMessageState,
 )
+from hub.satisfaction import SURVEY_AUTHOR, SURVEY_SENT_STEP
 from hub.storage import tables as t
 from hub.storage.sql import SqlStore, _interaction, _interaction_row, _row, insert_sms
 
@@ -185,6 +186,108 @@ class SqlSmsStore:
                 conn, message.message_id, details, Direction.OUTBOUND, now=now, status=PENDING
             )
         return message, details
+
+    # ------------------------------------------------------------------ satisfaction survey
+    async def add_sms_survey(
+        self, interaction_id: int, *, body: str, now: datetime
+    ) -> tuple[Message, SmsDetails] | None:
+        """Store the survey question texted after ``interaction_id`` as ``pending`` (from
+        the system, on its conversation) and mark the interaction ``survey_sent``; None when
+        the customer has opted out of texts (nothing is stored)."""
+        async with self._store._tx() as conn:
+            row = await _interaction_row(conn, interaction_id)
+            conv = await _row(conn, t.conversations.c.conversation_id, row.conversation_id)
+            assert conv is not None  # a foreign key
+            hub_number, customer_number = _numbers(conv.thread_key)
+            opt = await _row(conn, t.sms_opt_outs.c.number, customer_number)
+            if opt is not None and opt.opted_out:
+                return None
+            message = await self._store._insert_message(
+                conn,
+                conversation_id=row.conversation_id,
+                interaction_id=interaction_id,
+                direction=Direction.OUTBOUND,
+                author_kind=AuthorKind.SYSTEM,
+                author_id=None,
+                author_name=SURVEY_AUTHOR,
+                body=body,
+                now=now,
+            )
+            details = SmsDetails(hub_number=hub_number, customer_number=customer_number)
+            await insert_sms(
+                conn, message.message_id, details, Direction.OUTBOUND, now=now, status=PENDING
+            )
+            await conn.execute(
+                insert(t.interaction_steps).values(
+                    interaction_id=interaction_id, step=SURVEY_SENT_STEP, agent_id=None, at=now
+                )
+            )
+        return message, details
+
+    async def record_sms_rating(
+        self, contact: InboundContact, *, since: datetime, now: datetime
+    ) -> tuple[Message, Interaction] | None:
+        """Keep a bare-digit text as the answer to the survey texted on this thread since
+        ``since`` for an interaction not rated yet: stored on that interaction, not routed.
+        None when there is no such survey, or the thread is open again (then the digit is
+        a message to the agent), or Twilio's id was stored already (a retried webhook)."""
+        sms = contact.sms
+        assert sms is not None
+        c, i, steps = t.conversations, t.interactions, t.interaction_steps
+        try:
+            async with self._store._tx() as conn:
+                reopened = (
+                    await conn.execute(
+                        select(c.c.conversation_id).where(
+                            and_(
+                                c.c.channel == Channel.SMS.value,
+                                c.c.thread_key == contact.thread_key,
+                                c.c.is_open.is_(True),
+                            )
+                        )
+                    )
+                ).first()
+                if reopened is not None:
+                    return None
+                asked = (
+                    await conn.execute(
+                        select(i)
+                        .join(c, c.c.conversation_id == i.c.conversation_id)
+                        .join(steps, steps.c.interaction_id == i.c.interaction_id)
+                        .outerjoin(t.ratings, t.ratings.c.interaction_id == i.c.interaction_id)
+                        .where(
+                            and_(
+                                c.c.channel == Channel.SMS.value,
+                                c.c.thread_key == contact.thread_key,
+                                steps.c.step == SURVEY_SENT_STEP,
+                                steps.c.at >= since,
+                                t.ratings.c.interaction_id.is_(None),
+                            )
+                        )
+                        .order_by(steps.c.at.desc())
+                        .limit(1)
+                    )
+                ).first()
+                if asked is None:
+                    return None
+                interaction = _interaction(asked)
+                message = await self._store._insert_message(
+                    conn,
+                    conversation_id=interaction.conversation_id,
+                    interaction_id=interaction.interaction_id,
+                    direction=Direction.INBOUND,
+                    author_kind=AuthorKind.CUSTOMER,
+                    author_id=None,
+                    author_name=contact.display_name or "",
+                    body=contact.body,
+                    now=now,
+                )
+                await insert_sms(conn, message.message_id, sms, Direction.INBOUND, now=now)
+        except IntegrityError:
+            if await self.sms_seen(sms.message_sid or ""):
+                return None
+            raise
+        return message, interaction
 
     # ------------------------------------------------------------------ delivery status
     async def sms_status(

@@ -9,19 +9,28 @@ never both win; the loser gets ``IllegalTransition``. Database failures are tran
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Collection, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, event, func, insert, or_, select, update
+from sqlalchemy import and_, event, func, insert, literal, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from hub.errors import Conflict, HubError, IllegalTransition, NotFound, Unavailable
+from hub.errors import (
+    Conflict,
+    HubError,
+    IllegalTransition,
+    InvalidInput,
+    NotFound,
+    StaleRouter,
+    Unavailable,
+)
 from hub.lifecycle import ACTIVE_STATES, Action, advance, sources
 from hub.model import (
+    AgentStep,
     AuthorKind,
     Channel,
     Conversation,
@@ -51,16 +60,27 @@ from hub.ports import (
     SmsDetails,
     ThreadMatch,
 )
+from hub.satisfaction import Rating
 from hub.storage import tables as t
 
 log = logging.getLogger(__name__)
 
 MAIL_THREAD_PREFIX = "email:"
+DAY_RECORDS_LIMIT = 200_000  # a day of a large floor; the wallboard folds them in memory
 
 
 def mail_thread_key(thread_id: int) -> str:
     """The conversations of email thread ``thread_id`` share this thread key."""
     return f"{MAIL_THREAD_PREFIX}{thread_id}"
+
+
+LIKE_ESCAPE = "\\"
+
+
+def like_pattern(text: str) -> str:
+    """``text`` anywhere, case-insensitively, with LIKE's wildcards taken literally."""
+    escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower()}%"
 
 
 def _utc(at: datetime) -> datetime:
@@ -86,6 +106,30 @@ async def _interaction_row(conn: AsyncConnection, interaction_id: int) -> Row[An
     if row is None:
         raise NotFound(f"no interaction {interaction_id}")
     return row
+
+
+ROUTER_FENCE = "router"
+
+
+async def check_fence(conn: AsyncConnection, fence: int | None) -> None:
+    """Refuse the transaction when ``fence`` is not the current router's token.
+
+    The row is read FOR SHARE (on PostgreSQL): a new router raising the epoch waits for the
+    claims in flight to commit, and every claim that starts after the raise sees it. None
+    (a single node, or a write that is not the router's) checks nothing.
+    """
+    if fence is None:
+        return
+    e = t.router_epoch
+    current = (
+        await conn.execute(
+            select(e.c.epoch).where(e.c.name == ROUTER_FENCE).with_for_update(read=True)
+        )
+    ).scalar()
+    if current != fence:
+        raise StaleRouter(
+            f"router token {fence} is stale (the current router holds {current}); claim refused"
+        )
 
 
 def _new_id(result: Any) -> int:
@@ -124,6 +168,9 @@ def _user(row: Row[Any]) -> User:
         created_at=row.created_at,
         disabled=bool(row.disabled),
         presence=Presence(row.presence),
+        language=row.language,
+        must_change_password=bool(row.must_change_password),
+        totp_enabled=bool(row.totp_enabled),
     )
 
 
@@ -145,6 +192,8 @@ def _interaction(row: Row[Any]) -> Interaction:
         ended_at=row.ended_at,
         abandoned_at=row.abandoned_at,
         closed_by=row.closed_by,
+        disposition=row.disposition,
+        wrap_up_note=row.wrap_up_note,
         attributes=dict(row.attributes or {}),
     )
 
@@ -163,6 +212,38 @@ async def _active_interaction_row(conn: AsyncConnection, conversation_id: int) -
     ).first()
 
 
+async def _surviving_customer(conn: AsyncConnection, customer_id: int) -> int:
+    """``customer_id``, or the customer it was merged into. Read under a share lock after
+    this transaction has written, so a merge in progress is waited for, not missed."""
+    seen = {customer_id}
+    while True:
+        merged_into = (
+            await conn.execute(
+                select(t.customers.c.merged_into)
+                .where(t.customers.c.customer_id == customer_id)
+                .with_for_update(read=True)
+            )
+        ).scalar()
+        if merged_into is None or merged_into in seen:
+            return customer_id
+        customer_id = merged_into
+        seen.add(customer_id)
+
+
+def _rating(row: Any, customer_id: int) -> Rating:
+    return Rating(
+        interaction_id=row.interaction_id,
+        customer_id=customer_id,
+        agent_id=row.agent_id,
+        channel=Channel(row.channel),
+        score=row.score,
+        comment=row.comment,
+        rated_at=row.rated_at,
+        first_rated_at=row.first_rated_at,
+        followup_interaction_id=row.followup_interaction_id,
+    )
+
+
 def _message(row: Row[Any]) -> Message:
     return Message(
         message_id=row.message_id,
@@ -174,6 +255,8 @@ def _message(row: Row[Any]) -> Message:
         created_at=row.created_at,
         author_id=row.author_id,
         interaction_id=row.interaction_id,
+        delivered_at=row.delivered_at,
+        read_at=row.read_at,
     )
 
 
@@ -197,6 +280,7 @@ _NOTE_COLUMNS = (
     t.users.c.name.label("author_name"),
     t.notes.c.body,
     t.notes.c.created_at,
+    t.notes.c.kind,
 )
 
 
@@ -234,6 +318,7 @@ def _note(row: Any) -> Note:
         author_name=row.author_name,
         body=row.body,
         created_at=row.created_at,
+        kind=row.kind,
     )
 
 
@@ -270,7 +355,14 @@ class SqlStore:
 
     # ------------------------------------------------------------------ users and sessions
     async def create_user(
-        self, *, email: str, name: str, role: Role, password_hash: str, now: datetime
+        self,
+        *,
+        email: str,
+        name: str,
+        role: Role,
+        password_hash: str,
+        now: datetime,
+        must_change_password: bool = False,
     ) -> User:
         try:
             async with self._tx() as conn:
@@ -283,6 +375,7 @@ class SqlStore:
                         presence=Presence.AWAY.value,
                         disabled=False,
                         created_at=now,
+                        must_change_password=must_change_password,
                     )
                 )
                 user_id = _new_id(result)
@@ -300,6 +393,8 @@ class SqlStore:
         name: str | None = None,
         role: Role | None = None,
         password_hash: str | None = None,
+        disabled: bool | None = None,
+        must_change_password: bool | None = None,
     ) -> None:
         values: dict[str, Any] = {}
         if name is not None:
@@ -308,14 +403,36 @@ class SqlStore:
             values["role"] = role.value
         if password_hash is not None:
             values["password_hash"] = password_hash
+        if disabled is not None:
+            values["disabled"] = disabled
+        if must_change_password is not None:
+            values["must_change_password"] = must_change_password
         async with self._tx() as conn:
             result = await conn.execute(
                 update(t.users).where(t.users.c.user_id == user_id).values(**values)
             )
             if result.rowcount != 1:
                 raise NotFound(f"no user {user_id}")
-            if role is not None or password_hash is not None:
+            if role is not None or password_hash is not None or disabled:
                 await conn.execute(t.sessions.delete().where(t.sessions.c.user_id == user_id))
+
+    async def set_totp(self, user_id: int, secret: str | None, *, enabled: bool) -> None:
+        async with self._tx() as conn:
+            result = await conn.execute(
+                update(t.users)
+                .where(t.users.c.user_id == user_id)
+                .values(totp_secret=secret, totp_enabled=enabled)
+            )
+            if result.rowcount != 1:
+                raise NotFound(f"no user {user_id}")
+
+    async def totp_secret(self, user_id: int) -> str | None:
+        async with self._tx() as conn:
+            return (
+                await conn.execute(
+                    select(t.users.c.totp_secret).where(t.users.c.user_id == user_id)
+                )
+            ).scalar()
 
     async def user_by_email(self, email: str) -> tuple[User, str] | None:
         async with self._tx() as conn:
@@ -350,21 +467,30 @@ class SqlStore:
                     user_id=user_id,
                     created_at=now,
                     expires_at=expires_at,
+                    last_seen_at=now,
                 )
             )
 
-    async def session_user(self, session_hash: str, now: datetime) -> User | None:
+    async def session_user(self, session_hash: str, now: datetime) -> tuple[User, datetime] | None:
         async with self._tx() as conn:
             row = (
                 await conn.execute(
-                    select(t.users)
+                    select(t.users, t.sessions.c.last_seen_at)
                     .join(t.sessions, t.sessions.c.user_id == t.users.c.user_id)
                     .where(t.sessions.c.session_hash == session_hash)
                     .where(t.sessions.c.expires_at > now)
                     .where(t.users.c.disabled.is_(False))
                 )
             ).first()
-        return None if row is None else _user(row)
+        return None if row is None else (_user(row), row.last_seen_at)
+
+    async def touch_session(self, session_hash: str, now: datetime) -> None:
+        async with self._tx() as conn:
+            await conn.execute(
+                update(t.sessions)
+                .where(t.sessions.c.session_hash == session_hash)
+                .values(last_seen_at=now)
+            )
 
     async def delete_session(self, session_hash: str) -> None:
         async with self._tx() as conn:
@@ -530,7 +656,11 @@ class SqlStore:
                 await conn.execute(
                     select(t.identities)
                     .where(t.identities.c.customer_id == customer_id)
-                    .where(t.identities.c.kind != IdentityKind.WEBCHAT.value)
+                    .where(
+                        t.identities.c.kind.in_(
+                            [IdentityKind.EMAIL.value, IdentityKind.PHONE.value]
+                        )
+                    )
                     .order_by(t.identities.c.identity_id)
                 )
             ).all()
@@ -615,6 +745,18 @@ class SqlStore:
                 )
             )
             inter_row = await _interaction_row(conn, interaction_id)
+        survivor = await _surviving_customer(conn, customer_id)
+        if survivor != customer_id:
+            # The customer was merged while this message was on its way: it joins the one
+            # they were merged into, like the rest of their history.
+            for table, key, value in (
+                (t.conversations, "conversation_id", conversation_id),
+                (t.interactions, "interaction_id", inter_row.interaction_id),
+            ):
+                await conn.execute(
+                    update(table).where(table.c[key] == value).values(customer_id=survivor)
+                )
+            inter_row = await _interaction_row(conn, inter_row.interaction_id)
         interaction = _interaction(inter_row)
         message = await self._insert_message(
             conn,
@@ -979,28 +1121,73 @@ class SqlStore:
         """Store an agent's email reply and put it in the outbox, in one transaction."""
         async with self._tx() as conn:
             message, conv = await self._insert_agent_reply(conn, interaction_id, agent, body, now)
-            thread_id = int(conv.thread_key.removeprefix(MAIL_THREAD_PREFIX))
-            await self._insert_mail(
-                conn,
-                message.message_id,
-                thread_id,
-                details,
-                direction=Direction.OUTBOUND,
-                status="queued",
-            )
-            await conn.execute(
-                insert(t.email_outbox).values(
-                    message_id=message.message_id,
-                    state="queued",
-                    sender=details.mailbox,
-                    recipients=" ".join(recipients),
-                    payload=payload,
-                    attempts=0,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
-            )
+            await self._outbox_mail(conn, message, conv, details, payload, recipients, now)
         return message
+
+    async def enqueue_system_mail(
+        self,
+        interaction_id: int,
+        *,
+        author_name: str,
+        body: str,
+        details: MailDetails,
+        payload: bytes,
+        recipients: tuple[str, ...],
+        now: datetime,
+    ) -> Message:
+        """Store a mail the hub writes itself on the interaction's thread (a satisfaction
+        survey: whatever the interaction's state) and put it in the outbox, in one
+        transaction."""
+        async with self._tx() as conn:
+            row = await _interaction_row(conn, interaction_id)
+            conv = await _row(conn, t.conversations.c.conversation_id, row.conversation_id)
+            assert conv is not None  # a foreign key
+            message = await self._insert_message(
+                conn,
+                conversation_id=row.conversation_id,
+                interaction_id=interaction_id,
+                direction=Direction.OUTBOUND,
+                author_kind=AuthorKind.SYSTEM,
+                author_id=None,
+                author_name=author_name,
+                body=body,
+                now=now,
+            )
+            await self._outbox_mail(conn, message, conv, details, payload, recipients, now)
+        return message
+
+    async def _outbox_mail(
+        self,
+        conn: AsyncConnection,
+        message: Message,
+        conv: Row[Any],
+        details: MailDetails,
+        payload: bytes,
+        recipients: tuple[str, ...],
+        now: datetime,
+    ) -> None:
+        """The outbound mail row and the outbox row of a stored ``message``."""
+        thread_id = int(conv.thread_key.removeprefix(MAIL_THREAD_PREFIX))
+        await self._insert_mail(
+            conn,
+            message.message_id,
+            thread_id,
+            details,
+            direction=Direction.OUTBOUND,
+            status="queued",
+        )
+        await conn.execute(
+            insert(t.email_outbox).values(
+                message_id=message.message_id,
+                state="queued",
+                sender=details.mailbox,
+                recipients=" ".join(recipients),
+                payload=payload,
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
 
     async def claim_outbox(self, *, now: datetime, lease_s: float, limit: int) -> list[OutboxItem]:
         """Claim due outbox rows (a conditional update each), so no two senders take one.
@@ -1150,10 +1337,13 @@ class SqlStore:
         step: str | None = None,
         closed_by: str | None = None,
         queue: str | None = None,
+        fence: int | None = None,
     ) -> Interaction:
-        """Move an interaction along its lifecycle with a conditional update (atomic claim)."""
+        """Move an interaction along its lifecycle with a conditional update (atomic claim);
+        with ``fence``, only while that is the current router's token (``check_fence``)."""
         legal = [s.value for s in sources(action)]
         async with self._tx() as conn:
+            await check_fence(conn, fence)
             row = await _interaction_row(conn, interaction_id)
             target = advance(InteractionState(row.state), action)
             values: dict[str, Any] = {"state": target.value}
@@ -1185,7 +1375,11 @@ class SqlStore:
                     at=now,
                 )
             )
-            if target in (InteractionState.WRAP_UP, InteractionState.ABANDONED):
+            if target in (
+                InteractionState.WRAP_UP,
+                InteractionState.ENDED,
+                InteractionState.ABANDONED,
+            ):
                 await conn.execute(
                     update(t.conversations)
                     .where(t.conversations.c.conversation_id == row.conversation_id)
@@ -1203,9 +1397,11 @@ class SqlStore:
         now: datetime,
         agent_id: int | None = None,
         queue: str | None = None,
+        fence: int | None = None,
     ) -> Interaction:
         """Record a step that does not change the state (an extra offer, a move of queue)."""
         async with self._tx() as conn:
+            await check_fence(conn, fence)
             await _interaction_row(conn, interaction_id)
             if queue is not None:
                 await conn.execute(
@@ -1251,8 +1447,25 @@ class SqlStore:
         agent_id: int | None = None,
         active_only: bool = False,
         limit: int = 100,
+        queue: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before_id: int | None = None,
+        queues: Collection[str] | None = None,
     ) -> list[InteractionRecord]:
+        """Newest first; ``since``/``until`` bound when they came in, ``before_id`` is the
+        cursor (only interactions older than it)."""
         cond: list[Any] = []
+        if queue is not None:
+            cond.append(t.interactions.c.queue == queue)
+        if since is not None:
+            cond.append(t.interactions.c.created_at >= since)
+        if until is not None:
+            cond.append(t.interactions.c.created_at < until)
+        if before_id is not None:
+            cond.append(t.interactions.c.interaction_id < before_id)
+        if queues is not None:
+            cond.append(t.interactions.c.queue.in_(sorted(queues)))
         if customer_id is not None:
             cond.append(t.interactions.c.customer_id == customer_id)
         if state is not None:
@@ -1283,7 +1496,14 @@ class SqlStore:
         ids = [r.interaction_id for r in rows]
         steps: dict[int, list[Step]] = {i: [] for i in ids}
         msgs: dict[int, list[Message]] = {r.conversation_id: [] for r in rows}
+        rated: dict[int, Any] = {}
         if ids:
+            rated = {
+                row.interaction_id: row
+                for row in (
+                    await conn.execute(select(t.ratings).where(t.ratings.c.interaction_id.in_(ids)))
+                ).all()
+            }
             for s in (
                 await conn.execute(
                     select(t.interaction_steps)
@@ -1309,12 +1529,75 @@ class SqlStore:
                 for m in msgs.get(r.conversation_id, [])
                 if m.interaction_id in (None, inter.interaction_id)
             ]
+            rating = rated.get(inter.interaction_id)
             records.append(
                 InteractionRecord(
-                    inter, r.agent_name, tuple(steps[inter.interaction_id]), tuple(own)
+                    inter,
+                    r.agent_name,
+                    tuple(steps[inter.interaction_id]),
+                    tuple(own),
+                    None if rating is None else _rating(rating, inter.customer_id),
                 )
             )
         return records
+
+    async def day_records(self, start: datetime, end: datetime) -> list[InteractionRecord]:
+        """Interactions with a step in ``[start, end)``, and every active one, with their
+        steps (no messages): what the wallboard's day and the CSV export are made of."""
+        stepped = (
+            select(t.interaction_steps.c.interaction_id)
+            .where(and_(t.interaction_steps.c.at >= start, t.interaction_steps.c.at < end))
+            .distinct()
+        )
+        where = or_(
+            t.interactions.c.interaction_id.in_(stepped),
+            t.interactions.c.state.in_([s.value for s in ACTIVE_STATES]),
+        )
+        async with self._tx() as conn:
+            records = await self._interaction_records(
+                conn, where, limit=DAY_RECORDS_LIMIT, with_messages=False
+            )
+        records.reverse()  # oldest first
+        return records
+
+    async def add_agent_step(self, step: AgentStep) -> None:
+        async with self._tx() as conn:
+            await conn.execute(
+                insert(t.agent_steps).values(
+                    agent_id=step.agent_id,
+                    state=step.state.value,
+                    reason=step.reason,
+                    by_user_id=step.by,
+                    at=step.at,
+                )
+            )
+
+    async def agent_steps(self, start: datetime, end: datetime) -> list[AgentStep]:
+        """Agents' state steps in ``[start, end)``, after each agent's last one before
+        ``start`` (their state at ``start``), oldest first."""
+        s = t.agent_steps
+        last_before = (
+            select(func.max(s.c.agent_step_id)).where(s.c.at < start).group_by(s.c.agent_id)
+        )
+        async with self._tx() as conn:
+            rows = (
+                await conn.execute(
+                    select(s)
+                    .where(
+                        or_(s.c.agent_step_id.in_(last_before), and_(s.c.at >= start, s.c.at < end))
+                    )
+                    .order_by(s.c.at, s.c.agent_step_id)
+                )
+            ).all()
+        return [
+            AgentStep(r.agent_id, Presence(r.state), r.at, r.reason, r.by_user_id) for r in rows
+        ]
+
+    async def delete_sessions_of(self, user_id: int) -> int:
+        """Sign a user out everywhere (a supervisor logged them out)."""
+        async with self._tx() as conn:
+            result = await conn.execute(t.sessions.delete().where(t.sessions.c.user_id == user_id))
+        return int(result.rowcount or 0)
 
     async def routable(self) -> list[Interaction]:
         """Interactions the router must know about after a restart."""
@@ -1380,6 +1663,72 @@ class SqlStore:
             ).all()
         return [_message(r) for r in rows]
 
+    async def mark_replies_seen(
+        self,
+        channel: Channel,
+        thread_key: str,
+        message_ids: Collection[int],
+        *,
+        read: bool,
+        now: datetime,
+    ) -> list[Message]:
+        """Record that the customer of ``thread_key`` received (or, with ``read``, saw) these
+        replies; returns the ones that changed (a repeated receipt changes nothing). Read
+        implies delivered. Refused whole (``NotFound``) when an id is not a message of this
+        customer's conversations on ``channel``, and (``InvalidInput``) when one is theirs
+        but not an agent's reply."""
+        m, c = t.messages, t.conversations
+        ids = sorted(set(message_ids))
+        async with self._tx() as conn:
+            rows = (
+                await conn.execute(
+                    select(m.c.message_id, m.c.direction, m.c.author_kind)
+                    .join(c, c.c.conversation_id == m.c.conversation_id)
+                    .where(m.c.message_id.in_(ids))
+                    .where(c.c.channel == channel.value)
+                    .where(c.c.thread_key == thread_key)
+                )
+            ).all()
+            found = {r.message_id: r for r in rows}
+            missing = [i for i in ids if i not in found]
+            if missing:
+                raise NotFound(f"no message {missing[0]} in your conversation")
+            for i in ids:
+                r = found[i]
+                if (
+                    r.direction != Direction.OUTBOUND.value
+                    or r.author_kind != AuthorKind.AGENT.value
+                ):
+                    raise InvalidInput(
+                        f"message {i} is not an agent's reply; only replies are acknowledged"
+                    )
+            if read:
+                change = (
+                    update(m)
+                    .where(m.c.message_id.in_(ids), m.c.read_at.is_(None))
+                    .values(
+                        read_at=now,
+                        delivered_at=func.coalesce(
+                            m.c.delivered_at, literal(now, m.c.delivered_at.type)
+                        ),
+                    )
+                )
+            else:
+                change = (
+                    update(m)
+                    .where(m.c.message_id.in_(ids), m.c.delivered_at.is_(None))
+                    .values(delivered_at=now)
+                )
+            changed = (await conn.execute(change.returning(m.c.message_id))).scalars().all()
+            if not changed:
+                return []
+            out = (
+                await conn.execute(
+                    select(m).where(m.c.message_id.in_(list(changed))).order_by(m.c.message_id)
+                )
+            ).all()
+        return [_message(r) for r in out]
+
     async def first_message(self, interaction_id: int) -> Message | None:
         async with self._tx() as conn:
             row = (
@@ -1427,7 +1776,7 @@ class SqlStore:
         return message, conv
 
     async def add_note(
-        self, interaction_id: int, *, author: User, body: str, now: datetime
+        self, interaction_id: int, *, author: User, body: str, now: datetime, kind: str = "note"
     ) -> Note:
         async with self._tx() as conn:
             row = await _interaction_row(conn, interaction_id)
@@ -1438,6 +1787,7 @@ class SqlStore:
                     author_id=author.user_id,
                     body=body,
                     created_at=now,
+                    kind=kind,
                 )
             )
             note_id = _new_id(result)
@@ -1449,3 +1799,57 @@ class SqlStore:
                 )
             ).one()
         return _note(note_row)
+
+    async def interaction_notes(self, interaction_id: int, *, kind: str) -> list[Note]:
+        """The notes of one kind kept with an interaction, oldest first."""
+        async with self._tx() as conn:
+            rows = (
+                await conn.execute(
+                    select(*_NOTE_COLUMNS)
+                    .join(t.users, t.users.c.user_id == t.notes.c.author_id)
+                    .where(t.notes.c.interaction_id == interaction_id, t.notes.c.kind == kind)
+                    .order_by(t.notes.c.note_id)
+                )
+            ).all()
+        return [_note(r) for r in rows]
+
+    async def set_wrap_up(
+        self,
+        interaction_id: int,
+        *,
+        agent_id: int,
+        disposition: str | None,
+        note: str | None,
+        now: datetime,
+    ) -> Interaction:
+        """Keep the agent's outcome of an interaction they hold or wrap up (checked here too,
+        so a late save after a transfer or the end of wrap-up changes nothing)."""
+        async with self._tx() as conn:
+            result = await conn.execute(
+                update(t.interactions)
+                .where(
+                    t.interactions.c.interaction_id == interaction_id,
+                    t.interactions.c.agent_id == agent_id,
+                    t.interactions.c.state.in_(
+                        [InteractionState.ASSIGNED.value, InteractionState.WRAP_UP.value]
+                    ),
+                )
+                .values(disposition=disposition, wrap_up_note=note)
+            )
+            if result.rowcount != 1:
+                await _interaction_row(conn, interaction_id)  # NotFound when it does not exist
+                raise Conflict(f"interaction {interaction_id} is no longer yours to wrap up")
+            await conn.execute(
+                insert(t.interaction_steps).values(
+                    interaction_id=interaction_id, step="wrap_up_saved", agent_id=agent_id, at=now
+                )
+            )
+            return _interaction(await _interaction_row(conn, interaction_id))
+
+    async def set_language(self, user_id: int, language: str | None) -> None:
+        async with self._tx() as conn:
+            result = await conn.execute(
+                update(t.users).where(t.users.c.user_id == user_id).values(language=language)
+            )
+            if result.rowcount != 1:
+                raise NotFound(f"no user {user_id}")

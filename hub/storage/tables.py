@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -71,6 +72,11 @@ users = Table(
     Column("presence", String(20), nullable=False, server_default="away"),
     Column("disabled", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("language", String(10), nullable=True),  # the console's language; None: browser's
+    Column("must_change_password", Boolean, nullable=False, server_default=text("false")),
+    # The TOTP second factor's secret (enrolment pending until totp_enabled).
+    Column("totp_secret", String(64), nullable=True),
+    Column("totp_enabled", Boolean, nullable=False, server_default=text("false")),
 )
 
 sessions = Table(
@@ -80,6 +86,8 @@ sessions = Table(
     Column("user_id", Integer, ForeignKey("users.user_id"), nullable=False, index=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
+    # Refreshed at most once a minute while the session is used (hub.auth): idle timeout.
+    Column("last_seen_at", UtcDateTime, nullable=False),
 )
 
 customers = Table(
@@ -91,6 +99,29 @@ customers = Table(
     Column("merged_into", Integer, ForeignKey("customers.customer_id"), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # The profile (hub.customers): custom holds the fields declared in config.
+    Column("company", String(200), nullable=False, server_default=""),
+    Column("language", String(20), nullable=True),
+    Column("tags", JSON, nullable=False, server_default="[]"),
+    Column("owner_id", Integer, ForeignKey("users.user_id"), nullable=True),
+    Column("custom", JSON, nullable=False, server_default="{}"),
+    # Never physically deleted: hidden from search (merged ones too), kept for statistics.
+    Column("deleted_at", UtcDateTime, nullable=True),
+    Column("erased_at", UtcDateTime, nullable=True),  # personal data removed on request
+)
+
+# Each merge and exactly what it moved ({identities, conversations, interactions, notes}:
+# ids), so an admin's unmerge moves back that and nothing else.
+customer_merges = Table(
+    "customer_merges",
+    metadata,
+    Column("merge_id", Integer, primary_key=True),
+    Column("survivor_id", Integer, ForeignKey("customers.customer_id"), nullable=False),
+    Column("merged_id", Integer, ForeignKey("customers.customer_id"), nullable=False, index=True),
+    Column("moved", JSON, nullable=False),
+    Column("by_user_id", Integer, ForeignKey("users.user_id"), nullable=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("unmerged_at", UtcDateTime, nullable=True),
 )
 
 identities = Table(
@@ -150,6 +181,8 @@ interactions = Table(
     Column("ended_at", UtcDateTime, nullable=True),
     Column("abandoned_at", UtcDateTime, nullable=True),
     Column("attributes", JSON, nullable=False, server_default="{}"),
+    Column("disposition", String(64), nullable=True),  # the outcome the agent picked
+    Column("wrap_up_note", Text, nullable=True),
     Index(
         "uq_interactions_active_conversation",
         "conversation_id",
@@ -193,6 +226,9 @@ messages = Table(
     Column("author_name", String(200), nullable=False),
     Column("body", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # Chat replies: the visitor's chat box received it / showed it (read implies delivered).
+    Column("delivered_at", UtcDateTime, nullable=True),
+    Column("read_at", UtcDateTime, nullable=True),
 )
 
 notes = Table(
@@ -204,6 +240,7 @@ notes = Table(
     Column("author_id", Integer, ForeignKey("users.user_id"), nullable=False),
     Column("body", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("kind", String(20), nullable=False, server_default="note"),  # note, transfer
 )
 
 # ---------------------------------------------------------------------- email channel
@@ -315,7 +352,7 @@ voice_calls = Table(
     Column("interaction_id", Integer, ForeignKey("interactions.interaction_id"), nullable=True),
     Column("hub_number", String(20), nullable=False),
     Column("customer_number", String(20), nullable=False),
-    Column("stage", String(20), nullable=False),  # ivr, queued, callback, connected, ended ...
+    Column("stage", String(20), nullable=False, index=True),  # ivr, queued, connected ...
     Column("ivr_path", String(40), nullable=False, server_default=""),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("agent_id", Integer, ForeignKey("users.user_id"), nullable=True),
@@ -334,4 +371,177 @@ voice_calls = Table(
     Column("recording_url", String(2000), nullable=True),
     Column("recording_s", Integer, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
+    # A warm transfer in progress: the colleague consulted and their leg (ringing, talking).
+    Column("consult_agent_id", Integer, ForeignKey("users.user_id"), nullable=True),
+    Column("consult_call_sid", String(64), nullable=True),
+    Column("consult_stage", String(10), nullable=True),
+    # A supervisor on the call: who, their leg, listen or whisper.
+    Column("monitor_user_id", Integer, ForeignKey("users.user_id"), nullable=True),
+    Column("monitor_call_sid", String(64), nullable=True),
+    Column("monitor_mode", String(10), nullable=True),
+)
+
+# ---------------------------------------------------------------------- agents' day
+# Every change of an agent's state (available, away with its reason, offline), and the
+# supervisor who made it when it was not the agent: the wallboard's signed-in time and
+# occupancy come from here, and it is the audit trail of supervisors' actions on agents.
+agent_steps = Table(
+    "agent_steps",
+    metadata,
+    Column("agent_step_id", Integer, primary_key=True),
+    Column("agent_id", Integer, ForeignKey("users.user_id"), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("reason", String(40), nullable=True),
+    Column("by_user_id", Integer, ForeignKey("users.user_id"), nullable=True),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_agent_steps_at", "at"),
+    Index("ix_agent_steps_agent_id_at", "agent_id", "at"),
+)
+
+# Where each agent takes calls: "phone" (agents[].phone in config, the default) or "browser"
+# (the Twilio Voice JS SDK in the console). Chosen in the console, kept across sign-ins.
+agent_devices = Table(
+    "agent_devices",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.user_id"), primary_key=True),
+    Column("device", String(10), nullable=False),
+    Column("changed_at", UtcDateTime, nullable=False),
+)
+
+# The audit trail (hub.audit): append-only. Migration 0007 installs triggers that make the
+# database itself refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL) on this table. Actors
+# are not foreign keys: an entry outlives whatever it names, and system actors have no user.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("entry_id", Integer, primary_key=True),
+    Column("at", UtcDateTime, nullable=False, index=True),
+    Column("actor_kind", String(20), nullable=False),  # user, api, system, visitor
+    Column("actor_id", Integer, nullable=True, index=True),
+    Column("actor_name", String(320), nullable=False),
+    Column("address", String(64), nullable=True),  # the client's IP address
+    Column("action", String(100), nullable=False, index=True),
+    Column("target_kind", String(40), nullable=True),
+    Column("target_id", String(320), nullable=True),
+    Column("details", JSON, nullable=False),
+)
+
+# ---------------------------------------------------------------------- outbound webhooks
+# An admin's subscriptions, and one delivery row per event per matching subscription, written
+# when the event happens (before any POST) and drained by the webhook sender. ``secret`` signs
+# the deliveries, so it is kept as given (shown to the admin once, never returned again).
+webhook_subscriptions = Table(
+    "webhook_subscriptions",
+    metadata,
+    Column("subscription_id", Integer, primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("event_types", JSON, nullable=False),
+    Column("secret", String(100), nullable=False),
+    Column("description", String(200), nullable=False, server_default=""),
+    Column("enabled", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("delivery_id", Integer, primary_key=True),
+    Column(
+        "subscription_id",
+        Integer,
+        ForeignKey("webhook_subscriptions.subscription_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("event_id", String(64), nullable=False),
+    Column("event_type", String(40), nullable=False),
+    Column("body", Text, nullable=False),  # the exact JSON posted, every attempt
+    Column("state", String(10), nullable=False),  # pending, sending, delivered, failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UtcDateTime, nullable=True),
+    Column("lease_until", UtcDateTime, nullable=True),
+    Column("give_up_at", UtcDateTime, nullable=False),
+    Column("last_attempt_at", UtcDateTime, nullable=True),
+    Column("last_status", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("delivered_at", UtcDateTime, nullable=True),
+    Index("ix_webhook_deliveries_state_next_attempt_at", "state", "next_attempt_at"),
+    Index("ix_webhook_deliveries_subscription_id_delivery_id", "subscription_id", "delivery_id"),
+)
+
+# Integrations' API keys (hub.apikeys): only the SHA-256 of a key is stored; revoked keys
+# stay, so the audit trail's "api" actors keep their name.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("prefix", String(20), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("scopes", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(320), nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
+    Column("last_used_at", UtcDateTime, nullable=True),
+)
+
+# The routing fence (docs/scaling.md): the fencing token of the router that may write claims.
+# A node that wins the router lease raises ``epoch`` to its token (only ever upwards); each
+# claim of a fenced router reads this row FOR SHARE in its own transaction and is refused
+# when the token differs, so a router whose lease ran out can no longer assign anything.
+router_epoch = Table(
+    "router_epoch",
+    metadata,
+    Column("name", String(40), primary_key=True),  # "router"
+    Column("epoch", BigInteger, nullable=False),
+    Column("node_id", String(64), nullable=True),
+    Column("changed_at", UtcDateTime, nullable=True),
+)
+
+# The knowledge base (hub.knowledge): Markdown articles, soft-deleted. Full-text search is
+# not in this metadata, since it differs by database (hub.storage.knowledge): on SQLite an
+# FTS5 table ``kb_articles_fts`` kept in step by triggers, on PostgreSQL a GIN expression
+# index ``ix_kb_articles_fts`` over the articles' tsvector; migration 0017 makes either.
+kb_articles = Table(
+    "kb_articles",
+    metadata,
+    Column("article_id", Integer, primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("body_markdown", Text, nullable=False),
+    Column("tags", JSON, nullable=False, server_default="[]"),
+    Column("language", String(20), nullable=False, index=True),
+    Column("published", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", Integer, ForeignKey("users.user_id"), nullable=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", Integer, ForeignKey("users.user_id"), nullable=True),
+    Column("deleted_at", UtcDateTime, nullable=True),
+)
+
+# Satisfaction ratings (hub.satisfaction): one per interaction, by its customer (the
+# interaction's, so a merge moves it along), about its agent. ``first_rated_at`` starts the
+# window in which the customer may still change it; ``followup_interaction_id`` is the
+# follow-up a low score opened (once).
+ratings = Table(
+    "ratings",
+    metadata,
+    Column(
+        "interaction_id",
+        Integer,
+        ForeignKey("interactions.interaction_id"),
+        primary_key=True,
+    ),
+    Column("agent_id", Integer, ForeignKey("users.user_id"), nullable=True, index=True),
+    Column("channel", String(20), nullable=False),
+    Column("score", Integer, nullable=False),
+    Column("comment", Text, nullable=False, server_default=""),
+    Column("rated_at", UtcDateTime, nullable=False, index=True),
+    Column("first_rated_at", UtcDateTime, nullable=False),
+    Column(
+        "followup_interaction_id",
+        Integer,
+        ForeignKey("interactions.interaction_id"),
+        nullable=True,
+    ),
 )

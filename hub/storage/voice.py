@@ -7,7 +7,7 @@ deliveries of the same callback change it once.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -68,15 +68,33 @@ class SqlVoiceStore:
     async def call_of_interaction(self, interaction_id: int) -> VoiceCall | None:
         return await self._one(t.voice_calls.c.interaction_id, interaction_id)
 
+    async def live_calls(self) -> list[VoiceCall]:
+        """Calls with a customer and an agent talking now (for supervisors), oldest first."""
+        async with self._store._tx() as conn:
+            rows = await conn.execute(
+                select(t.voice_calls)
+                .where(t.voice_calls.c.stage == "connected")
+                .order_by(t.voice_calls.c.answered_at, t.voice_calls.c.call_sid)
+            )
+            return [_call(row) for row in rows]
+
     async def update_call(
-        self, call_sid: str, *, stages: Collection[str] | None = None, **values: Any
+        self,
+        call_sid: str,
+        *,
+        stages: Collection[str] | None = None,
+        match: Mapping[str, Any] | None = None,
+        **values: Any,
     ) -> VoiceCall | None:
-        unknown = set(values) - _FIELDS
+        unknown = (set(values) | set(match or {})) - _FIELDS
         if unknown:
             raise InvalidInput(f"not a call field: {', '.join(sorted(unknown))}")
         where = [t.voice_calls.c.call_sid == call_sid]
         if stages is not None:
             where.append(t.voice_calls.c.stage.in_(list(stages)))
+        for name, value in (match or {}).items():
+            column = t.voice_calls.c[name]
+            where.append(column.is_(None) if value is None else column == value)
         async with self._store._tx() as conn:
             result = await conn.execute(update(t.voice_calls).where(*where).values(**values))
             if result.rowcount != 1:

@@ -9,6 +9,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import need
+
+try:  # a page's first load on a busy CI machine (cold Chromium, ES modules, catalogues) can
+    # take longer than Playwright's 5 s default for an expectation to come true
+    from playwright.async_api import expect
+
+    expect.set_options(timeout=15_000)
+except ImportError:  # without Playwright the browser tests are skipped (see below)
+    pass
 from tests.functional.conftest import Running, serve, settings_for
 
 CHROMIUM = os.environ.get("HUB_TEST_CHROMIUM", "/usr/bin/chromium")

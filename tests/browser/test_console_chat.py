@@ -116,7 +116,7 @@ async def test_supervisor_wallboard_updates_live(browser: Any, live_hub: Running
     await page.fill("#password", PASSWORD)
     await page.click("#login-submit")
     await page.wait_for_url(f"{live_hub.base}/console/supervisor")
-    row = page.locator('tr[data-queue="support"]')
+    row = page.locator('[data-queue="support"]')
     await expect(row.locator(".q-waiting")).to_have_text("0")
     await expect(row.locator(".q-longest")).to_have_text("—")
     # Alice was added after start-up and has not signed in: listed, offline.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,13 @@ def customer_mail() -> EmailMessage:
 
 async def test_agent_reads_email_and_replies_threaded(browser: Any, tmp_path: Path) -> None:
     async with sink_server() as sink:
-        settings = email_settings(tmp_path, relay_port=sink.port, wrap_up_s=60)
+        canned = (
+            "[{shortcut: kettle, title: New kettle, channels: [email],"
+            " text: 'Sorry about that, {customer.name}! A new kettle is on its way.'}]"
+        )
+        settings = email_settings(
+            tmp_path, relay_port=sink.port, wrap_up_s=60, env={"HUB_CANNED_RESPONSES": canned}
+        )
         async with serve(settings) as running:
             await running.add_user("alice@example.com", "Alice Agent")
             errors: list[str] = []
@@ -61,6 +68,7 @@ async def test_agent_reads_email_and_replies_threaded(browser: Any, tmp_path: Pa
             card = page.locator(".offer-card")
             await expect(card).to_be_visible(timeout=5000)
             await expect(card.locator(".offer-customer")).to_contain_text("Carol Customer")
+            await expect(card.locator(".offer-subject")).to_have_text("Broken kettle")
             await card.locator(".offer-accept").click()
 
             view = page.locator("#email-view")
@@ -85,7 +93,14 @@ async def test_agent_reads_email_and_replies_threaded(browser: Any, tmp_path: Pa
 
             subject = page.locator("#email-reply-subject")
             await expect(subject).to_have_value("Re: Broken kettle [#1]")
-            await page.fill("#email-reply-body", "Sorry about that! A new kettle is on its way.")
+            reply = page.locator("#email-reply-body")
+            await reply.press_sequentially("/ket")  # the email composer has canned responses too
+            await expect(page.locator("#email-canned-list .canned-shortcut")).to_have_text(
+                ["/kettle"]
+            )
+            await reply.press("Enter")
+            text = "Sorry about that, Carol Customer! A new kettle is on its way."
+            await expect(reply).to_have_value(text)
             sink.hold = asyncio.Event()  # the relay answers only when released
             await page.click("#email-reply-send")
             sent = page.locator("#email-messages .email-out .email-status")
@@ -100,10 +115,50 @@ async def test_agent_reads_email_and_replies_threaded(browser: Any, tmp_path: Pa
             assert msg["Subject"] == "Re: Broken kettle [#1]"
             assert msg["Reply-To"].addresses[0].addr_spec == "support+c1@example.com"
             body = msg.get_body(("plain",)).get_content()
-            assert body.startswith("Sorry about that! A new kettle is on its way.")
+            assert body.startswith(text)
             # "sent" arrives over the socket: no reload, no new fetch of the thread.
             await expect(sent).to_have_text("sent", timeout=5000)
             assert len(thread_fetches) == fetched, thread_fetches
             assert any("message_details" in f and '"sent"' in f for f in frames)
             assert errors == []
+            await context.close()
+
+
+async def test_supervisor_whisper_shows_in_the_email_thread(browser: Any, tmp_path: Path) -> None:
+    from hub.model import Role
+    from tests.functional.conftest import connect
+
+    async with sink_server() as sink:
+        settings = email_settings(tmp_path, relay_port=sink.port, wrap_up_s=60)
+        async with serve(settings) as running:
+            await running.add_user("alice@example.com", "Alice Agent")
+            await running.add_user("sam@example.com", "Sam Supervisor", Role.SUPERVISOR)
+            errors: list[str] = []
+            context = await browser.new_context()
+            page = await context.new_page()
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            await sign_in(page, running.base, "alice@example.com")
+            await page.select_option("#state-select", "available")
+            await send(settings, customer_mail())
+            await page.locator(".offer-card .offer-accept").click()
+            emails = page.locator("#email-messages .email-message")
+            await expect(emails).to_have_count(1)
+
+            sam = await connect(
+                running.base, "/supervisor", token=await running.sign_in("sam@example.com")
+            )
+            (held,) = (await sam.call("current_interactions"))["interactions"]
+            body = "<i>Offer a new kettle</i>"
+            ack = await sam.call(
+                "whisper", {"interaction_id": held["interaction_id"], "body": body}
+            )
+            assert ack["ok"], ack
+            whisper = page.locator("#email-messages .email-whisper")
+            await expect(whisper.locator(".email-from")).to_have_text("Whisper from Sam Supervisor")
+            await expect(whisper.locator(".email-body")).to_have_text(body)  # as text
+            await expect(emails).to_have_count(2)  # after the customer's email, not instead
+            await expect(emails.last).to_have_class(re.compile("email-whisper"))
+            assert await page.locator("#email-messages i").count() == 0
+            assert errors == []
+            await sam.close()
             await context.close()

@@ -125,11 +125,24 @@ class CallFlow:
         return await self._twiml((redirect.text or "").strip(), self._base())
 
     # ------------------------------------------------------------------ voicemail
-    async def leave_voicemail(self, recording_url: str, duration_s: int) -> Twiml:
+    def form(self, **fields: str) -> dict[str, str]:
+        """What Twilio posts about this call while it is up, plus ``fields``."""
+        return {**self._base(), **fields}
+
+    async def follow(self, url: str, **fields: str) -> Twiml:
+        """Twilio fetching the next TwiML at ``url`` (a ``<Redirect>``, a ``<Gather>`` action
+        with ``Digits``): the answer becomes the call's current TwiML."""
+        return await self._twiml(url, {**self._base(), **fields})
+
+    async def leave_voicemail(
+        self, recording_url: str, duration_s: int, *, record: ET.Element | None = None
+    ) -> Twiml:
         """Speak after the beep and hang up: the ``<Record>`` action, then (later, when the
-        file is ready) the recording status callback."""
-        assert self.last is not None
-        record = self.last.first("Record")
+        file is ready) the recording status callback. ``record``: the ``<Record>`` of TwiML
+        the hub gave by REST; by default that of the last answer."""
+        if record is None:
+            assert self.last is not None
+            record = self.last.first("Record")
         form = {
             **self._base(),
             "RecordingUrl": recording_url,
@@ -199,14 +212,15 @@ class CallFlow:
 
 @dataclass
 class AgentLeg:
-    """The call the hub placed to an agent's phone (seen by the fake REST API)."""
+    """A call the hub placed (seen by the fake REST API): to an agent's phone, to a customer
+    called back, or a participant it added to a conference (a colleague, a supervisor)."""
 
     flow: CallFlow
-    placed: dict[str, Any]  # the Calls.json form, plus its "sid"
+    placed: dict[str, Any]  # the Calls.json or Participants.json form, plus its "sid"/"call_sid"
 
     @property
     def sid(self) -> str:
-        return str(self.placed["sid"])
+        return str(self.placed.get("sid") or self.placed["call_sid"])
 
     @property
     def conference(self) -> ET.Element:

@@ -12,8 +12,10 @@ import yaml
 
 from hub.config import load_settings
 from hub.model import Role
+from hub.ports import Clock
 from tests.fakes.twilio_api import FakeTwilioApi
 from tests.fakes.twilio_webhooks import TwilioSide
+from tests.functional.backend import hub_database_url
 from tests.functional.conftest import Client, Running, connect, free_port, serve
 
 ACCOUNT_SID = "AC" + "1" * 32
@@ -22,17 +24,26 @@ HUB_NUMBER = "+14155550100"
 CUSTOMER = "+14155550123"
 
 
-def sms_config(*, public_url: str, api_base_url: str, wrap_up_s: float = 0) -> dict[str, Any]:
+def sms_config(
+    *,
+    public_url: str,
+    api_base_url: str,
+    wrap_up_s: float = 0,
+    csat: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    texts: dict[str, Any] = {
+        "name": "texts",
+        "channels": ["sms"],
+        "offer_timeout_s": 30,
+        "wrap_up_s": wrap_up_s,
+    }
+    if csat is not None:
+        texts["csat"] = csat  # the texts queue's satisfaction survey
     return {
         "routing": {"sticky_s": 0, "no_answer_delay_s": 0, "missed_offers_before_away": 0},
         "queues": [
             {"name": "support", "channels": ["webchat"], "wrap_up_s": wrap_up_s},
-            {
-                "name": "texts",
-                "channels": ["sms"],
-                "offer_timeout_s": 30,
-                "wrap_up_s": wrap_up_s,
-            },
+            texts,
         ],
         "twilio": {
             "public_url": public_url,
@@ -44,7 +55,7 @@ def sms_config(*, public_url: str, api_base_url: str, wrap_up_s: float = 0) -> d
 
 def environ(tmp_path: Path, port: int) -> dict[str, str]:
     return {
-        "HUB_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}",
+        "HUB_DATABASE__URL": hub_database_url(tmp_path),
         "HUB_HTTP__PORT": str(port),
         "HUB_SECURITY__SECRET_KEY": "test-secret-key-not-for-production",
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
@@ -72,7 +83,12 @@ class SmsScene:
 
 @contextlib.asynccontextmanager
 async def sms_hub(
-    tmp_path: Path, *, public_url: str | None = None, wrap_up_s: float = 0
+    tmp_path: Path,
+    *,
+    public_url: str | None = None,
+    wrap_up_s: float = 0,
+    csat: dict[str, Any] | None = None,
+    clock: Clock | None = None,
 ) -> AsyncIterator[SmsScene]:
     api = FakeTwilioApi(ACCOUNT_SID, AUTH_TOKEN)
     api.add_number(HUB_NUMBER)
@@ -82,12 +98,12 @@ async def sms_hub(
     path = tmp_path / "config.yaml"
     path.write_text(
         yaml.safe_dump(
-            sms_config(public_url=public, api_base_url=api.base_url, wrap_up_s=wrap_up_s)
+            sms_config(public_url=public, api_base_url=api.base_url, wrap_up_s=wrap_up_s, csat=csat)
         )
     )
     settings = load_settings(path, environ(tmp_path, port))
     try:
-        async with serve(settings) as running:
+        async with serve(settings, clock) as running:
             scene = SmsScene(
                 running, api, TwilioSide(running.base, public, AUTH_TOKEN, ACCOUNT_SID)
             )

@@ -3,7 +3,9 @@
 The hub's real SDK client talks to it (``twilio.api_base_url``), so tests see exactly what
 would have gone to Twilio: the form fields of each request and the credentials used. It
 serves what the hub uses: Messages (create), IncomingPhoneNumbers (list by number, update),
-Calls (create, update: new TwiML or an end) and conference Participants (update: hold, mute).
+Calls (create, update: new TwiML or an end), conference Participants (create: a colleague
+or a supervisor called in; update: hold, mute, coach, end-conference-on-exit; delete) and
+Applications (update: a TwiML App's voice URL).
 A test can make the next message creation fail with a Twilio error code.
 """
 
@@ -61,8 +63,10 @@ class FakeTwilioApi:
     auth_token: str
     calls: list[Call] = field(default_factory=list)
     numbers: dict[str, dict[str, Any]] = field(default_factory=dict)  # by PN sid
+    applications: dict[str, dict[str, Any]] = field(default_factory=dict)  # by AP sid
     messages: list[dict[str, Any]] = field(default_factory=list)
     placed_calls: list[dict[str, Any]] = field(default_factory=list)  # Calls.json creations
+    added_participants: list[dict[str, Any]] = field(default_factory=list)  # with "call_sid"
     fail_messages: tuple[int, int, str] | None = None  # (HTTP status, Twilio code, message)
     base_url: str = ""
     _runner: web.AppRunner | None = None
@@ -90,6 +94,18 @@ class FakeTwilioApi:
         }
         return number_sid
 
+    def add_application(self, application_sid: str) -> None:
+        self.applications[application_sid] = {
+            "sid": application_sid,
+            "account_sid": self.account_sid,
+            "friendly_name": "contact-hub browser phone",
+            "voice_url": "",
+            "voice_method": "POST",
+            "api_version": "2010-04-01",
+            "uri": f"{API.format(account_sid=self.account_sid)}/Applications/"
+            f"{application_sid}.json",
+        }
+
     def number(self, e164: str) -> dict[str, Any]:
         return next(n for n in self.numbers.values() if n["phone_number"] == e164)
 
@@ -100,11 +116,14 @@ class FakeTwilioApi:
         app.router.add_get(f"{base}/IncomingPhoneNumbers.json", self._list_numbers)
         app.router.add_post(f"{base}/Calls.json", self._create_call)
         app.router.add_post(f"{base}/Calls/{{call_sid}}.json", self._update_call)
+        participant = f"{base}/Conferences/{{conference_sid}}/Participants/{{call_sid}}.json"
+        app.router.add_post(participant, self._update_participant)
+        app.router.add_delete(participant, self._remove_participant)
         app.router.add_post(
-            f"{base}/Conferences/{{conference_sid}}/Participants/{{call_sid}}.json",
-            self._update_participant,
+            f"{base}/Conferences/{{conference_sid}}/Participants.json", self._add_participant
         )
         app.router.add_post(f"{base}/IncomingPhoneNumbers/{{number_sid}}.json", self._update_number)
+        app.router.add_post(f"{base}/Applications/{{application_sid}}.json", self._update_app)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         port = free_port()
@@ -121,14 +140,18 @@ class FakeTwilioApi:
         return [c for c in self.calls if c.method == method and c.path.endswith(suffix)]
 
     async def wait_for(
-        self, count: int, suffix: str = "/Messages.json", timeout: float = 5.0
+        self,
+        count: int,
+        suffix: str = "/Messages.json",
+        timeout: float = 5.0,
+        method: str = "POST",
     ) -> list[Call]:
         """The first ``count`` calls to ``suffix``, waiting for them to arrive."""
         async with asyncio.timeout(timeout):
-            while len(self.calls_to(suffix)) < count:
+            while len(self.calls_to(suffix, method)) < count:
                 self._changed.clear()
                 await self._changed.wait()
-        return self.calls_to(suffix)[:count]
+        return self.calls_to(suffix, method)[:count]
 
     # ------------------------------------------------------------------ the API
     def _error(self, status: int, code: int, message: str) -> web.Response:
@@ -224,6 +247,18 @@ class FakeTwilioApi:
                 number[NUMBER_FIELDS[param]] = value
         return web.json_response(number)
 
+    async def _update_app(self, request: web.Request) -> web.Response:
+        call, refused = await self._record(request)
+        if refused is not None:
+            return refused
+        application = self.applications.get(request.match_info["application_sid"])
+        if application is None:
+            return self._error(404, 20404, "The requested resource was not found")
+        for param, key in (("VoiceUrl", "voice_url"), ("VoiceMethod", "voice_method")):
+            if param in call.form:
+                application[key] = call.form[param]
+        return web.json_response(application)
+
     def _call_resource(self, call_sid: str, form: dict[str, str], status: str) -> dict[str, Any]:
         now = format_datetime(datetime.now(UTC))
         return {
@@ -262,27 +297,46 @@ class FakeTwilioApi:
             self._call_resource(request.match_info["call_sid"], call.form, status)
         )
 
+    async def _add_participant(self, request: web.Request) -> web.Response:
+        call, refused = await self._record(request)
+        if refused is not None:
+            return refused
+        call_sid = sid("CA")
+        self.added_participants.append({"call_sid": call_sid, **call.form})
+        resource = self._participant(request.match_info["conference_sid"], call_sid, call.form)
+        return web.json_response({**resource, "status": "queued"}, status=201)
+
+    async def _remove_participant(self, request: web.Request) -> web.Response:
+        _, refused = await self._record(request)
+        if refused is not None:
+            return refused
+        return web.Response(status=204)
+
     async def _update_participant(self, request: web.Request) -> web.Response:
         call, refused = await self._record(request)
         if refused is not None:
             return refused
         conference_sid = request.match_info["conference_sid"]
         call_sid = request.match_info["call_sid"]
-        return web.json_response(
-            {
-                "account_sid": self.account_sid,
-                "call_sid": call_sid,
-                "conference_sid": conference_sid,
-                "label": None,
-                "coaching": False,
-                "end_conference_on_exit": True,
-                "start_conference_on_enter": True,
-                "hold": call.form.get("Hold") == "true",
-                "muted": call.form.get("Muted") == "true",
-                "status": "connected",
-                "date_created": format_datetime(datetime.now(UTC)),
-                "date_updated": format_datetime(datetime.now(UTC)),
-                "uri": f"{API.format(account_sid=self.account_sid)}/Conferences/"
-                f"{conference_sid}/Participants/{call_sid}.json",
-            }
-        )
+        return web.json_response(self._participant(conference_sid, call_sid, call.form))
+
+    def _participant(
+        self, conference_sid: str, call_sid: str, form: dict[str, str]
+    ) -> dict[str, Any]:
+        return {
+            "account_sid": self.account_sid,
+            "call_sid": call_sid,
+            "conference_sid": conference_sid,
+            "label": form.get("Label"),
+            "coaching": form.get("Coaching") == "true",
+            "call_sid_to_coach": form.get("CallSidToCoach"),
+            "end_conference_on_exit": form.get("EndConferenceOnExit", "true") == "true",
+            "start_conference_on_enter": True,
+            "hold": form.get("Hold") == "true",
+            "muted": form.get("Muted") == "true",
+            "status": "connected",
+            "date_created": format_datetime(datetime.now(UTC)),
+            "date_updated": format_datetime(datetime.now(UTC)),
+            "uri": f"{API.format(account_sid=self.account_sid)}/Conferences/"
+            f"{conference_sid}/Participants/{call_sid}.json",
+        }

@@ -1,4 +1,5 @@
-"""A real hub on 127.0.0.1 with a temporary SQLite file, and Socket.IO clients for it."""
+"""A real hub on 127.0.0.1 with a temporary database (tests.functional.backend: SQLite, or
+PostgreSQL with HUB_TEST_BACKEND=postgresql), and Socket.IO clients for it."""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ from aiohttp import web
 
 from hub.app import Hub, build, utc_now
 from hub.config import Settings, load_settings
+from hub.csrf import csrf_token
 from hub.model import Role
 from hub.ports import Clock
+from tests.functional.backend import BACKENDS, hub_database_url
 from tests.functional.postgres import postgres_database
 
 PASSWORD = "correct horse battery"
@@ -45,12 +48,18 @@ def settings_for(
     config = tmp_path / "config.yaml"
     config.write_text(QUEUES.format(offer_timeout_s=offer_timeout_s, wrap_up_s=wrap_up_s))
     environ = {
-        "HUB_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}",
+        "HUB_DATABASE__URL": hub_database_url(tmp_path),
         "HUB_HTTP__PORT": str(free_port()),
         "HUB_SECURITY__SECRET_KEY": "test-secret-key-not-for-production",
     }
     environ.update(overrides)
     return load_settings(config, environ)
+
+
+def csrf_headers(base: str, token: str) -> dict[str, str]:
+    """What the console's pages send with a state-changing request: the hub's own Origin
+    and the session's CSRF token."""
+    return {"Origin": base, "X-CSRF-Token": csrf_token(token)}
 
 
 @dataclass
@@ -78,9 +87,25 @@ class Running:
             return resp.cookies["hub_session"].value
 
     async def get(self, path: str, token: str | None = None) -> tuple[int, Any]:
+        return await self.send("GET", path, token)
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        token: str | None = None,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        """A request as the console's pages make it (with the CSRF header and Origin when
+        signed in, unless ``headers`` says otherwise)."""
         cookies = {"hub_session": token} if token else {}
+        if headers is None:
+            headers = csrf_headers(self.base, token) if token and method != "GET" else {}
         async with aiohttp.ClientSession(cookies=cookies) as http:
-            resp = await http.get(f"{self.base}{path}", allow_redirects=False)
+            resp = await http.request(
+                method, f"{self.base}{path}", json=json, headers=headers, allow_redirects=False
+            )
             body = (
                 await resp.json() if resp.content_type == "application/json" else await resp.text()
             )
@@ -100,9 +125,10 @@ async def serve(settings: Settings, clock: Clock | None = None) -> AsyncIterator
         await runner.cleanup()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A database for a hub: a SQLite file, then a fresh PostgreSQL database."""
+    """A database for a hub: a SQLite file, then a fresh PostgreSQL database (only the
+    latter when the whole run is on PostgreSQL)."""
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
         return
@@ -154,7 +180,13 @@ class Client:
 
 
 async def connect(
-    base: str, namespace: str, *, token: str | None = None, auth: Any = None
+    base: str,
+    namespace: str,
+    *,
+    token: str | None = None,
+    auth: Any = None,
+    origin: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Client:
     sio = socketio.AsyncClient(reconnection=False)
     client = Client(namespace, sio)
@@ -163,7 +195,43 @@ async def connect(
     async def _any(event: str, data: Any = None) -> None:
         client.queue(event).put_nowait(data)
 
-    headers = {"Cookie": f"hub_session={token}"} if token else {}
+    headers = dict(headers or {})
+    if token:
+        headers["Cookie"] = f"hub_session={token}"
+    if token and namespace in ("/agent", "/supervisor"):
+        # What the console sends: its own Origin and the session's CSRF token.
+        headers["Origin"] = origin or base
+        if auth is None:
+            auth = {"csrf_token": csrf_token(token)}
+    try:
+        await _open(sio, base, namespace, headers, auth)
+    except socketio.exceptions.ConnectionError:
+        await sio.disconnect()  # a refused client still holds its HTTP session
+        raise
+    return client
+
+
+async def connect_refused(
+    base: str, namespace: str, headers: dict[str, str], auth: Any = None
+) -> Any:
+    """The ``connect_error`` data a socket connection is refused with (and that it is)."""
+    sio = socketio.AsyncClient(reconnection=False)
+    refused: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+    @sio.on("connect_error", namespace=namespace)
+    async def _refused(data: Any = None) -> None:
+        if not refused.done():
+            refused.set_result(data)
+
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await _open(sio, base, namespace, headers, auth)
+    await sio.disconnect()
+    return await asyncio.wait_for(refused, 5)
+
+
+async def _open(
+    sio: socketio.AsyncClient, base: str, namespace: str, headers: dict[str, str], auth: Any
+) -> None:
     await sio.connect(
         base,
         namespaces=[namespace],
@@ -172,4 +240,3 @@ async def connect(
         transports=["websocket"],
         wait_timeout=5,
     )
-    return client

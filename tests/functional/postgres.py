@@ -12,7 +12,7 @@ import secrets
 from collections.abc import AsyncIterator
 
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from hub.storage.sql import make_engine
 from tests.conftest import need
@@ -22,23 +22,38 @@ PG_URL = os.environ.get(
 )
 
 
+async def _admin(statement: str) -> None:
+    """Run one statement on the server's maintenance database, outside a transaction."""
+    admin = make_engine(make_url(PG_URL).render_as_string(hide_password=False))
+    try:
+        async with admin.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(statement))
+    finally:
+        await admin.dispose()
+
+
+async def create_database() -> str:
+    """A new, empty database's URL; skips (or fails in CI) when the server is unreachable."""
+    admin_url: URL = make_url(PG_URL)
+    name = f"hub_test_{secrets.token_hex(6)}"
+    try:
+        await _admin(f'CREATE DATABASE "{name}"')
+    except Exception as exc:  # connection refused, authentication, driver missing
+        need(False, f"PostgreSQL unreachable at {admin_url.host}:{admin_url.port}: {exc}")
+    return admin_url.set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_database(url: str) -> None:
+    """Drop a database made by ``create_database``, closing any connection still open."""
+    await _admin(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+
+
 @contextlib.asynccontextmanager
 async def postgres_database() -> AsyncIterator[str]:
     """The URL of a new, empty database; dropped (connections and all) on the way out."""
-    admin_url = make_url(PG_URL)
-    admin = make_engine(admin_url.render_as_string(hide_password=False))
-    name = f"hub_test_{secrets.token_hex(6)}"
+    url = await create_database()
     try:
-        async with admin.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # connection refused, authentication, driver missing
-        await admin.dispose()
-        need(False, f"PostgreSQL unreachable at {admin_url.host}:{admin_url.port}: {exc}")
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
-        async with admin.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+        await drop_database(url)

@@ -52,3 +52,58 @@ async def test_agents_read_only_what_is_offered_to_them_or_theirs(tmp_path: Path
         assert ids((await running.get("/api/v1/interactions", sue_token))[1]) == [iid]
         assert ids((await running.get("/api/v1/interactions", ben_token))[1]) == []
         await alice.close()
+
+
+async def test_an_agent_links_their_conversation_to_a_customer_found_by_search(
+    tmp_path: Path,
+) -> None:
+    """The customer panel's "link": an agent merges the customer they work with into one
+    they found by search; nobody else's customer, and not the other way round."""
+    settings = email_settings(tmp_path, relay_port=free_port())
+    async with serve(settings) as running:
+        alice, alice_token = await agent(running, "alice@example.com")
+        await send(settings, mail(message_id="link@example.org"))
+        offer = await alice.next("offer")
+        iid, cid = offer["interaction_id"], offer["customer"]["customer_id"]
+        assert (await alice.call("accept", {"interaction_id": iid}))["ok"]
+        await running.add_user("ben@example.com", "Ben Agent")
+        ben_token = await running.sign_in("ben@example.com")
+        await running.add_user("ada@example.com", "Ada Admin", Role.ADMIN)
+        ada_token = await running.sign_in("ada@example.com")
+        known = {"name": "Known Customer", "identities": [{"kind": "email", "value": "k@x.org"}]}
+        code, made = await running.send("POST", "/api/v1/customers", ada_token, json=known)
+        assert code == 201, made
+        keep = made["customer"]["customer_id"]
+
+        _, found = await running.get("/api/v1/customers?q=k%40x.org", alice_token)
+        assert [c["customer_id"] for c in found["customers"]] == [keep]
+        assert await status(running, f"/api/v1/customers/{keep}", alice_token) == 403
+        # Ben works with neither; Alice may not fold the found customer into hers.
+        refusals = [
+            (ben_token, keep, cid),
+            (alice_token, cid, keep),
+        ]
+        for token, survivor, merged in refusals:
+            code, body = await running.send(
+                "POST",
+                f"/api/v1/customers/{survivor}/merge",
+                token,
+                json={"from_customer_id": merged},
+            )
+            assert code == 403 and body["error"]["code"] == "forbidden", body
+        assert await status(running, f"/api/v1/customers/{cid}", ada_token) == 200
+
+        code, body = await running.send(
+            "POST", f"/api/v1/customers/{keep}/merge", alice_token, json={"from_customer_id": cid}
+        )
+        assert code == 200, body
+        assert body["merge"]["moved"]["interactions"] == [iid]
+        code, record = await running.get(f"/api/v1/customers/{keep}", alice_token)
+        assert code == 200, record
+        assert [i["interaction_id"] for i in record["interactions"]] == [iid]
+        assert await status(running, f"/api/v1/customers/{cid}", ada_token) == 404
+        _, audit = await running.get("/api/v1/admin/audit?action=customer.merged", ada_token)
+        (entry,) = audit["entries"]
+        assert entry["actor"]["name"] == "alice@example.com"
+        assert entry["details"]["from_customer_id"] == cid
+        await alice.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -17,6 +18,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from hub.storage.sql import SqlStore, make_engine
+from tests.functional.backend import hub_database_url
 from tests.functional.conftest import connect, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +29,7 @@ def hub_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
     env.update(
         {
-            "HUB_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
+            "HUB_DATABASE__URL": hub_database_url(tmp_path, "cli.db"),
             "HUB_SECURITY__SECRET_KEY": "cli-test-key",
             "HUB_LOG_LEVEL": "WARNING",
             # The sample config takes mail on 2525; never collide with a hub already there.
@@ -142,10 +145,58 @@ def test_cli_user_add_and_migrate(tmp_path: Path) -> None:
     added = add_user(env, "Zoe@Example.com", "a long enough password")
     assert added.returncode == 0, added.stderr
     assert "created agent" in added.stdout
+    assert "temporary: the first sign-in asks for a new one" in added.stdout
     again = add_user(env, "zoe@example.com", "a long enough password")
     assert again.returncode != 0 and "already exists" in again.stderr
     weak = add_user(env, "x@example.com", "short")
     assert weak.returncode != 0 and "at least" in weak.stderr
+
+
+def test_cli_logs_json_lines_when_configured(tmp_path: Path) -> None:
+    env = hub_env(tmp_path, HUB_LOG_LEVEL="INFO", HUB_LOGGING__FORMAT="json")
+    migrated = subprocess.run(cli("migrate"), env=env, capture_output=True, text=True, timeout=60)
+    assert migrated.returncode == 0, migrated.stderr
+    entries = [json.loads(line) for line in migrated.stderr.splitlines()]
+    assert entries, "the migration logs what it runs"
+    assert {e["logger"] for e in entries} == {"alembic.runtime.migration"}
+    assert any("Running upgrade" in e["message"] for e in entries)
+    assert all(e["level"] == "INFO" and e["time"].endswith("+00:00") for e in entries)
+
+
+def test_cli_user_admin_commands(tmp_path: Path) -> None:
+    env = hub_env(tmp_path)
+
+    def user(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            cli("user", *args), env=env, input=stdin, capture_output=True, text=True, timeout=60
+        )
+
+    assert add_user(env, "zoe@example.com", "a long enough password").returncode == 0
+    done = user("set-role", "--email", "Zoe@example.com", "--role", "supervisor")
+    assert done.returncode == 0 and "zoe@example.com is now supervisor" in done.stdout, done
+    missing = user("disable", "--email", "nobody@example.com")
+    assert missing.returncode == 1 and "no user with email nobody@example.com" in missing.stderr
+    done = user(
+        "passwd",
+        "--email",
+        "zoe@example.com",
+        "--password-stdin",
+        "--permanent-password",
+        stdin="another long password\n",
+    )
+    assert done.returncode == 0 and "temporary" not in done.stdout, done
+
+    async def account() -> tuple[str, bool, bool]:
+        store = SqlStore(make_engine(env["HUB_DATABASE__URL"]))
+        try:
+            found = await store.user_by_email("zoe@example.com")
+        finally:
+            await store.close()
+        assert found is not None
+        user = found[0]
+        return user.role.value, user.disabled, user.must_change_password
+
+    assert asyncio.run(account()) == ("supervisor", False, False)
 
 
 def _read_until(proc: subprocess.Popen[str], marker: str, timeout: float = 30) -> str:
@@ -188,6 +239,8 @@ async def test_cli_demo_prints_working_accounts_and_takes_mail(tmp_path: Path) -
                 good = {"email": "alice@example.com", "password": accounts["alice@example.com"]}
                 async with http.post(f"{base}/api/v1/session", json=good) as resp:
                     assert resp.status == 200, await resp.text()
+                    # The printed password is temporary: the first sign-in asks for a new one.
+                    assert (await resp.json())["user"]["must_change_password"] is True
                 bad = {**good, "password": "not-the-printed-one"}
                 async with http.post(f"{base}/api/v1/session", json=bad) as resp:
                     assert resp.status == 401
@@ -196,6 +249,13 @@ async def test_cli_demo_prints_working_accounts_and_takes_mail(tmp_path: Path) -
             msg.set_content("Hello from the demo test")
             with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as smtp:
                 assert smtp.send_message(msg) == {}
+            # The demo knowledge base answers a visitor's first question with an article.
+            visitor = await connect(base, "/chat", auth={"language": "en"})
+            await visitor.next("session")
+            assert (await visitor.call("message", {"body": "I forgot my password"}))["ok"]
+            offered = await visitor.next("suggestions")
+            assert offered["articles"][0]["title"] == "Resetting your password"
+            await visitor.close()
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=10)

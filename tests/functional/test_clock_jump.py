@@ -18,7 +18,9 @@ from tests.functional.conftest import connect, serve, settings_for
 async def test_a_wall_clock_jump_leaves_offers_standing(tmp_path: Path, steady: bool) -> None:
     wall = [datetime.now(UTC)]
     clock: Callable[[], datetime] = SteadyClock(lambda: wall[0]) if steady else lambda: wall[0]
-    async with serve(settings_for(tmp_path, offer_timeout_s=30), clock) as running:
+    # Sessions idle out after 30 minutes: here only the offers are under test.
+    settings = settings_for(tmp_path, offer_timeout_s=30, HUB_SECURITY__IDLE_TIMEOUT_S="86400")
+    async with serve(settings, clock) as running:
         await running.add_user("alice@example.com", "Alice")
         alice = await connect(
             running.base, "/agent", token=await running.sign_in("alice@example.com")

@@ -17,7 +17,8 @@ import aiohttp
 from aiosmtpd.smtp import SMTP
 
 from hub.config import Settings, load_settings
-from tests.functional.conftest import Running, free_port, serve
+from tests.functional.backend import hub_database_url
+from tests.functional.conftest import Running, csrf_headers, free_port, serve
 
 CONFIG = """
 queues:
@@ -52,7 +53,7 @@ def email_settings(
         CONFIG.format(wrap_up_s=wrap_up_s, max_bytes=max_bytes, max_attempts=max_attempts)
     )
     environ = {
-        "HUB_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path / db}",
+        "HUB_DATABASE__URL": hub_database_url(tmp_path, db),
         "HUB_HTTP__PORT": str(free_port()),
         "HUB_SECURITY__SECRET_KEY": "test-secret-key-not-for-production",
         "HUB_EMAIL__SMTP_PORT": str(free_port()),
@@ -166,7 +167,7 @@ async def reply(
         resp = await http.post(
             f"{running.base}/api/v1/interactions/{interaction_id}/email/reply",
             data=form,
-            headers={"X-Requested-With": "contact-hub"},
+            headers=csrf_headers(running.base, token),
         )
         return resp.status, await resp.json()
 

@@ -18,7 +18,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 import yaml
 from aiohttp import web
@@ -27,6 +26,7 @@ from hub.app import build, utc_now
 from hub.auth import token_hash
 from hub.config import load_settings
 from hub.model import Role
+from tests.functional.backend import hub_database_url
 from tests.functional.conftest import PASSWORD, Client, Running, connect, free_port
 
 _PASSWORD_HASH: str | None = None
@@ -152,9 +152,7 @@ class Scene:
         return await self.running.get(path, token)
 
     async def post(self, path: str, token: str) -> tuple[int, Any]:
-        async with aiohttp.ClientSession(cookies={"hub_session": token}) as http:
-            resp = await http.post(f"{self.running.base}{path}", json={})
-            return resp.status, await resp.json()
+        return await self.running.send("POST", path, token, json={})
 
     async def agents_view(self, token: str) -> dict[str, dict[str, Any]]:
         status, body = await self.get("/api/v1/agents", token)
@@ -177,7 +175,7 @@ async def hub(
     path = tmp_path / "config.yaml"
     write_config(path, queues=queues, routing=routing, agents=agents, extra=extra)
     environ = {
-        "HUB_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}",
+        "HUB_DATABASE__URL": hub_database_url(tmp_path),
         "HUB_HTTP__PORT": str(free_port()),
         "HUB_SECURITY__SECRET_KEY": "test-secret-key-not-for-production",
     }

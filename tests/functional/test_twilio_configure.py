@@ -12,6 +12,7 @@ import yaml
 
 from tests.fakes.sms_hub import ACCOUNT_SID, AUTH_TOKEN
 from tests.fakes.twilio_api import FakeTwilioApi
+from tests.functional.backend import hub_database_url
 
 PUBLIC = "https://support.example.com"
 SMS_ONLY = "+14155550100"
@@ -36,7 +37,7 @@ def write_config(path: Path, api_base_url: str, numbers: list[dict[str, object]]
 async def configure(config: Path, tmp_path: Path, *args: str) -> tuple[int, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "TWILIO_"))}
     env |= {
-        "HUB_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
+        "HUB_DATABASE__URL": hub_database_url(tmp_path, "cli.db"),
         "HUB_LOG_LEVEL": "DEBUG",
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
@@ -116,5 +117,38 @@ async def test_twilio_configure_names_a_number_missing_from_the_account(tmp_path
         code, out = await configure(config, tmp_path)
         assert code == 1
         assert f"{SMS_ONLY} is not a number on this Twilio account" in out
+    finally:
+        await api.close()
+
+
+async def test_twilio_configure_points_the_browser_phones_twiml_app_at_the_hub(
+    tmp_path: Path,
+) -> None:
+    app_sid = "AP" + "3" * 32
+    api = FakeTwilioApi(ACCOUNT_SID, AUTH_TOKEN)
+    api.add_number(BOTH)
+    api.add_application(app_sid)
+    api.add_application("AP" + "4" * 32)  # another app on the account: left alone
+    await api.start()
+    try:
+        config = tmp_path / "config.yaml"
+        write_config(
+            config, api.base_url, [{"number": BOTH, "purposes": ["voice"], "queue": "calls"}]
+        )
+        data = yaml.safe_load(config.read_text())
+        data["twilio"]["twiml_app_sid"] = app_sid
+        config.write_text(yaml.safe_dump(data))
+        code, out = await configure(config, tmp_path, "--dry-run")
+        assert code == 0, out
+        assert f"voice_url = {PUBLIC}/twilio/voice/client" in out
+        assert api.applications[app_sid]["voice_url"] == ""
+
+        code, out = await configure(config, tmp_path)
+        assert code == 0, out
+        assert f"TwiML App {app_sid}:" in out
+        assert "configured 1 number(s)" in out
+        assert api.applications[app_sid]["voice_url"] == f"{PUBLIC}/twilio/voice/client"
+        assert api.applications[app_sid]["voice_method"] == "POST"
+        assert api.applications["AP" + "4" * 32]["voice_url"] == ""
     finally:
         await api.close()

@@ -388,6 +388,149 @@ def test_config_error_does_not_echo_the_secret_key() -> None:
     assert "top-secret-value" not in message
 
 
+@pytest.mark.parametrize("secret", ["[not: yaml", "{x: 1}", "[1, 2]"])
+def test_config_secrets_from_the_environment_are_taken_verbatim_never_echoed(
+    secret: str,
+) -> None:
+    settings = load_settings(
+        None,
+        environ={"HUB_SECURITY__SECRET_KEY": secret, "HUB_EMAIL__RELAY_PASSWORD": secret},
+    )
+    assert settings.security.secret_key is not None
+    assert settings.security.secret_key.get_secret_value() == secret
+    assert settings.email.relay_password is not None
+    assert settings.email.relay_password.get_secret_value() == secret
+    message = config_error(environ={"HUB_EMAIL__RELAY_PASSWORD": secret, "HUB_HTTP__PORT": "x"})
+    assert secret not in message
+
+
 def test_config_agent_capacity_covers_only_channels_some_queue_accepts() -> None:
     settings = load_settings(None, environ={})
     assert settings.agent_capacity() == {Channel.WEBCHAT: 3}
+
+
+# ---------------------------------------------------------------- metrics and logging
+
+
+def test_config_metrics_default_to_loopback_on_the_main_port() -> None:
+    metrics = load_settings(None, environ={}).metrics
+    assert metrics.enabled and metrics.port is None
+    assert [str(n) for n in metrics.allow] == ["127.0.0.1/32", "::1/128"]
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"HUB_METRICS__ALLOW": "10.0.0.0/8, 192.168.1.7"}, ["10.0.0.0/8", "192.168.1.7/32"]),
+        ({"HUB_METRICS__ALLOW": '["fd00::/8"]'}, ["fd00::/8"]),
+        ({"HUB_METRICS__ALLOW": ""}, []),
+    ],
+)
+def test_config_metrics_allow_from_the_environment(
+    environ: dict[str, str], expected: list[str]
+) -> None:
+    assert [str(n) for n in load_settings(None, environ=environ).metrics.allow] == expected
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"HUB_METRICS__ALLOW": "10.0.0.1/8"}, "metrics.allow"),  # host bits set: a typo
+        ({"HUB_METRICS__ALLOW": "localhost"}, "metrics.allow"),
+        ({"HUB_METRICS__PORT": "70000"}, "metrics.port"),
+        ({"HUB_LOGGING__FORMAT": "xml"}, "logging.format"),
+    ],
+)
+def test_config_metrics_and_logging_mistakes_name_the_key(
+    environ: dict[str, str], named: str
+) -> None:
+    assert named in config_error(environ=environ)
+
+
+# ---------------------------------------------------------------- cluster
+
+
+def test_config_cluster_is_off_by_default_and_needs_postgresql(tmp_path: Path) -> None:
+    assert not load_settings(None, environ={}).cluster.enabled
+    message = config_error(environ={"HUB_CLUSTER__REDIS_URL": "redis://127.0.0.1:6379/0"})
+    assert "cluster.redis_url" in message and "PostgreSQL" in message
+    settings = load_settings(
+        write(
+            tmp_path,
+            "database: {url: 'postgresql+asyncpg://hub@db/hub'}\n"
+            "cluster: {redis_url: 'redis://127.0.0.1:6379/0', node_id: node-1}\n",
+        ),
+        environ={},
+    )
+    assert settings.cluster.enabled and settings.cluster.node_id == "node-1"
+    assert "redis://" in config_error(
+        environ={
+            "HUB_DATABASE__URL": "postgresql+asyncpg://hub@db/hub",
+            "HUB_CLUSTER__REDIS_URL": "http://127.0.0.1:6379",
+        }
+    )
+
+
+def test_previous_secret_keys_keep_old_visitor_tokens_valid_after_rotation() -> None:
+    from channels.webchat.transport import VisitorTokens
+    from hub.app import secret_keys
+
+    old = load_settings(None, environ={"HUB_SECURITY__SECRET_KEY": "old-key-0123456789"})
+    old_token = VisitorTokens(secret_keys(old), 3600).issue("visitor-1")
+    rotated = load_settings(
+        None,
+        environ={
+            "HUB_SECURITY__SECRET_KEY": "new-key-0123456789",
+            "HUB_SECURITY__PREVIOUS_SECRET_KEYS": "older-key-x, old-key-0123456789",
+        },
+    )
+    keys = secret_keys(rotated)
+    assert keys == ["older-key-x", "old-key-0123456789", "new-key-0123456789"]
+    tokens = VisitorTokens(keys, 3600)
+    assert tokens.read(old_token) == "visitor-1"  # still recognised after the rotation
+    fresh = tokens.issue("visitor-2")
+    # New tokens are signed with the new key alone: the old key does not verify them.
+    assert VisitorTokens(["new-key-0123456789"], 3600).read(fresh) == "visitor-2"
+    assert VisitorTokens(["old-key-0123456789"], 3600).read(fresh) is None
+    # Dropping the old key ends its tokens.
+    assert VisitorTokens(["new-key-0123456789"], 3600).read(old_token) is None
+
+
+# ---------------------------------------------------------------- reply targets
+
+
+def test_config_reply_targets_default_per_channel_and_none_for_calls() -> None:
+    targets = load_settings(None, environ={}).reply_targets()
+    assert targets.target_s("support", Channel.WEBCHAT) == 60
+    assert targets.target_s("support", Channel.SMS) == 300
+    assert targets.target_s("support", Channel.EMAIL) == 4 * 3600
+    assert targets.target_s("support", Channel.VOICE) is None
+    assert targets.target_s("no-such-queue", Channel.WEBCHAT) == 60
+
+
+@pytest.mark.parametrize(
+    ("value", "chat", "email"),
+    [
+        ("30", 30, 30),  # one number for every channel
+        ("{webchat: 45}", 45, 4 * 3600),  # one channel; the others keep their defaults
+        ("{webchat: 45, email: 7200}", 45, 7200),
+    ],
+)
+def test_config_reply_target_per_queue(value: str, chat: float, email: float) -> None:
+    queues = f"[{{name: support, channels: [webchat, email], reply_target_s: {value}}}]"
+    targets = load_settings(None, environ={"HUB_QUEUES": queues}).reply_targets()
+    assert targets.target_s("support", Channel.WEBCHAT) == chat
+    assert targets.target_s("support", Channel.EMAIL) == email
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("{voice: 10}", "reply_target_s: voice has none (calls are live)"),
+        ("0", "reply_target_s for webchat must be more than 0"),
+        ("{sms: 700000}", "reply_target_s for sms must be more than 0 and at most 604800"),
+    ],
+)
+def test_config_reply_target_refused_with_reason(value: str, message: str) -> None:
+    queues = f"[{{name: support, channels: [webchat], reply_target_s: {value}}}]"
+    assert message in config_error(environ={"HUB_QUEUES": queues})

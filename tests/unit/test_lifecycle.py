@@ -20,6 +20,7 @@ LEGAL = {
     (S.QUEUED, Action.ABANDON): S.ABANDONED,
     (S.OFFERED, Action.ABANDON): S.ABANDONED,
     (S.ASSIGNED, Action.TRANSFER): S.QUEUED,
+    (S.QUEUED, Action.SELF_SERVE): S.ENDED,
 }
 ILLEGAL = [pair for pair in itertools.product(S, Action) if pair not in LEGAL]
 
@@ -40,7 +41,7 @@ def test_lifecycle_illegal_transition_raises_conflict(state: S, action: Action) 
 
 
 def test_lifecycle_table_covers_every_pair() -> None:
-    assert len(LEGAL) + len(ILLEGAL) == len(S) * len(Action) == 42
+    assert len(LEGAL) + len(ILLEGAL) == len(S) * len(Action) == 48
 
 
 @pytest.mark.parametrize("state", sorted(FINAL_STATES))

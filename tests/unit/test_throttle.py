@@ -1,10 +1,11 @@
-"""Failed-attempt throttling: when a key locks, for how long, and what frees it."""
+"""Failed-attempt throttling: when a key locks, for how long, and what frees it; and the
+rate limit a flooding web-chat visitor meets."""
 
 from __future__ import annotations
 
 import pytest
 
-from hub.throttle import FailureThrottle
+from hub.throttle import FailureThrottle, RateLimit
 
 
 def throttle(**kw: float) -> FailureThrottle:
@@ -59,3 +60,32 @@ def test_only_the_stalest_keys_are_forgotten_beyond_max_keys() -> None:
 def test_nonsense_settings_are_refused(kw: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         throttle(**kw)
+
+
+@pytest.mark.parametrize(
+    ("sent_at", "waits"),
+    [
+        ([0, 0, 0, 0], [0, 0, 0, 0.5]),  # a burst of 3, then one every 0.5 s
+        ([0, 0, 0, 0.5], [0, 0, 0, 0]),  # the refill came in time
+        ([0, 0, 0, 0.1, 0.2], [0, 0, 0, 0.4, 0.3]),  # refused ones take no token
+        ([0, 0, 0, 100, 100, 100, 100], [0, 0, 0, 0, 0, 0, 0.5]),  # refills only to the burst
+    ],
+)
+def test_rate_limit_allows_a_burst_then_the_rate(sent_at: list[float], waits: list[float]) -> None:
+    pace = RateLimit(per_s=2, burst=3)
+    assert [pytest.approx(pace.wait_s("v", t)) for t in sent_at] == waits
+
+
+def test_rate_limit_keys_are_separate_and_bounded() -> None:
+    pace = RateLimit(per_s=1, burst=1, max_keys=2)
+    assert pace.wait_s("a", 0) == 0
+    assert pace.wait_s("a", 0) == 1  # a is out
+    assert pace.wait_s("b", 0) == 0  # b is not
+    assert pace.wait_s("c", 0) == 0  # a, the stalest, is forgotten: a full bucket again
+    assert pace.wait_s("a", 0) == 0
+
+
+@pytest.mark.parametrize("bad", [{"per_s": 0, "burst": 1}, {"per_s": 1, "burst": 0}])
+def test_rate_limit_refuses_a_limit_that_would_refuse_everything(bad: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        RateLimit(per_s=bad["per_s"], burst=int(bad["burst"]))

@@ -125,7 +125,7 @@ def test_twilio_config_mistakes_are_named(
         load_settings(write(tmp_path, twilio), environ)
 
 
-@pytest.mark.parametrize("key", ["auth_token", "account_sid"])
+@pytest.mark.parametrize("key", ["auth_token", "account_sid", "api_key_sid", "api_key_secret"])
 def test_twilio_config_credentials_never_from_a_file(tmp_path: Path, key: str) -> None:
     path = write(tmp_path, {key: "written-in-the-file"})
     with pytest.raises(ConfigError, match=f"twilio.{key} must not be written in a file"):

@@ -101,15 +101,22 @@ def test_voice_forms_are_checked_whole() -> None:
 def test_voice_readme_configuration_loads(tmp_path: Path) -> None:
     text = README.read_text()
     section = text[text.index("**Voice.**") : text.index("**Fallback.**")]
-    [block] = re.findall(r"```yaml\n(.*?)```", section, re.S)
-    data = yaml.safe_load(block)
+    voice, browser = (yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", section, re.S))
+    data = voice
     data["queues"].append({"name": "support", "channels": ["webchat"]})
+    data["twilio"] |= browser["twilio"]  # the browser phone's lines
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(data))
     settings = load_settings(path, ENV)
     assert settings.agent_phone("alice@example.com") == "+14155550177"
     assert settings.record_calls("calls") and not settings.record_calls("sales")
     assert settings.twilio.ivr.menu is not None
+    assert settings.twilio.browser_phone_missing() == [
+        "TWILIO_API_KEY_SID",
+        "TWILIO_API_KEY_SECRET",
+    ]
+    keys = {"TWILIO_API_KEY_SID": "SK" + "5" * 32, "TWILIO_API_KEY_SECRET": "s" * 32}
+    assert load_settings(path, ENV | keys).twilio.browser_phone_missing() == []
 
 
 def test_voice_ivr_queue_must_take_calls(tmp_path: Path) -> None:

@@ -12,8 +12,10 @@ from channels.webchat.protocol import (
     EMAIL_MAX_BYTES,
     NAME_MAX_BYTES,
     Profile,
+    Receipt,
     parse_message,
     parse_profile,
+    parse_receipt,
     parse_typing,
     routing_hints,
     visitor_message,
@@ -270,3 +272,69 @@ def test_routing_hints_keep_well_formed_language_and_site_only(
     auth: Any, hints: dict[str, str]
 ) -> None:
     assert routing_hints(auth) == hints
+
+
+# ---------------------------------------------------------------- receipts
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"message_ids": [7], "status": "delivered"}, Receipt((7,), read=False)),
+        ({"message_ids": [7, 9], "status": "read"}, Receipt((7, 9), read=True)),
+        ({"message_ids": [9, 7, 9], "status": "read"}, Receipt((9, 7), read=True)),
+        (
+            {"message_ids": list(range(1, 101)), "status": "read"},
+            Receipt(tuple(range(1, 101)), True),
+        ),
+    ],
+)
+def test_webchat_receipt_accepts_ids_and_status(data: dict[str, Any], expected: Receipt) -> None:
+    assert parse_receipt(data) == expected
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ("read", "event data must be an object"),
+        ({"message_ids": [1]}, 'status must be "delivered" or "read"'),
+        ({"message_ids": [1], "status": "seen"}, 'status must be "delivered" or "read"'),
+        ({"status": "read"}, "message_ids must be a list of 1 to 100 message ids"),
+        (
+            {"message_ids": [], "status": "read"},
+            "message_ids must be a list of 1 to 100 message ids",
+        ),
+        (
+            {"message_ids": 7, "status": "read"},
+            "message_ids must be a list of 1 to 100 message ids",
+        ),
+        (
+            {"message_ids": list(range(1, 102)), "status": "read"},
+            "message_ids must be a list of 1 to 100 message ids",
+        ),
+        (
+            {"message_ids": ["7"], "status": "read"},
+            "message_ids must hold positive integer message ids",
+        ),
+        (
+            {"message_ids": [True], "status": "read"},
+            "message_ids must hold positive integer message ids",
+        ),
+        (
+            {"message_ids": [0], "status": "read"},
+            "message_ids must hold positive integer message ids",
+        ),
+        (
+            {"message_ids": [2.0], "status": "read"},
+            "message_ids must hold positive integer message ids",
+        ),
+        (
+            {"message_ids": [2**63], "status": "read"},
+            "message_ids must hold positive integer message ids",
+        ),
+    ],
+)
+def test_webchat_receipt_refuses_bad_input_naming_the_field(data: Any, message: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_receipt(data)
+    assert caught.value.message == message

@@ -5,6 +5,9 @@
 // textContent, never as HTML.
 
 import { io } from "/static/vendor/socket.io.esm.min.js";
+import { ReceiptReporter } from "/chat/static/receipts.js";
+import { SuggestionsPanel } from "/chat/static/suggestions.js";
+import { SurveyCard } from "/chat/static/survey.js";
 
 const TOKEN_KEY = "hub_visitor_token";
 const PROFILE_KEY = "hub_profile_given"; // localStorage: the pre-chat form was submitted once
@@ -261,10 +264,12 @@ function addMessage(message) {
   if (key !== undefined && key !== null) rendered.set(String(key), li);
   insertInOrder(li, key);
   updateEmpty();
+  if (kindOf(message) === "agent") receipts.track(li, message);
   return true;
 }
 
 function clearMessages() {
+  receipts.reset();
   ui.messages.replaceChildren();
   rendered.clear();
   for (const p of pending) p.settled = true;
@@ -377,12 +382,37 @@ function request(event, data, done) {
   });
 }
 
+// Delivered / read for the agent's replies (receipts.js).
+const receipts = new ReceiptReporter(
+  (status, ids, done) => {
+    request("receipt", { message_ids: ids, status }, (ack) => done(Boolean(ack.timedOut)));
+  },
+  () => socket.connected,
+);
+
+// Knowledge base articles offered before an agent is needed (suggestions.js).
+const suggestions = new SuggestionsPanel($("chat-suggestions"), (articleId, helpful, done) => {
+  request("suggestion_answer", { article_id: articleId, helpful }, done);
+});
+
+socket.on("suggestions", (data) => {
+  if (!data || isStale(data.conversation_id)) return;
+  const stick = isNearBottom();
+  suggestions.show(data);
+  if (stick) scrollToBottom();
+});
+
+// The rating card shown when a chat ends (survey.js); a new conversation puts it away.
+const survey = new SurveyCard(ui.composer, request, ackErrorText);
+socket.on("survey", (data) => survey.show(data));
+
 let reconnectDelay = 1000;
 
 socket.on("connect", () => {
   state.connected = true;
   setConnection("online", "Online");
   reconnectDelay = 1000;
+  receipts.schedule();
 });
 
 socket.on("disconnect", (reason) => {
@@ -428,6 +458,7 @@ socket.on("session", (data) => {
   if (state.visitorId !== null && data.visitor_id !== state.visitorId) {
     // The server started a new visitor (token expired or forged): the old history is not ours.
     clearMessages();
+    survey.hide();
     state.phase = "idle";
   }
   state.visitorId = data.visitor_id ?? null;
@@ -466,10 +497,12 @@ socket.on("session", (data) => {
 
 socket.on("queue_position", (data) => {
   if (!data || isStale(data.conversation_id)) return;
+  suggestions.hide();
   if (data.conversation_id !== undefined && data.conversation_id !== null) {
     state.conversationId = data.conversation_id;
   }
   state.phase = "waiting";
+  survey.hide();
   state.position = data.position ?? null;
   state.estimate = data.estimated_wait_s ?? null;
   state.agentName = null;
@@ -478,6 +511,7 @@ socket.on("queue_position", (data) => {
 
 socket.on("agent_joined", (data) => {
   if (!data || isStale(data.conversation_id)) return;
+  suggestions.hide();
   if (data.conversation_id !== undefined && data.conversation_id !== null) {
     state.conversationId = data.conversation_id;
   }
@@ -515,6 +549,8 @@ socket.on("conversation_closed", (data) => {
   if (data.conversation_id !== undefined && data.conversation_id !== null) {
     state.conversationId = data.conversation_id;
   }
+  if (data.by === "self_served") suggestions.thanks();
+  else suggestions.hide();
   markClosed();
 });
 
