@@ -28,8 +28,8 @@ import { CallPanel } from "/console/static/voice.js";
 import { CannedPicker } from "/console/static/canned.js";
 import { KnowledgePanel } from "/console/static/kb.js";
 import {
-  LANGUAGES,
   currentLanguage,
+  fillLanguageSelect,
   has,
   label,
   loadLanguage,
@@ -1969,23 +1969,11 @@ ui.noteBody.addEventListener("keydown", (event) => {
 // Language
 // ---------------------------------------------------------------------------
 
-function renderLanguageSelect() {
-  if (ui.language.options.length !== LANGUAGES.length) {
-    ui.language.replaceChildren(...LANGUAGES.map((l) => {
-      const option = el("option", "", l.name);
-      option.value = l.code;
-      option.lang = l.code;
-      return option;
-    }));
-  }
-  ui.language.value = currentLanguage();
-}
-
 /** Switch every string on the page to ``code``; customer text is left as it is. */
 async function useLanguage(code) {
   if (code !== currentLanguage()) await loadLanguage(code);
   translatePage(document);
-  renderLanguageSelect();
+  fillLanguageSelect(ui.language);
   renderAwayOptions();
   if (store.state) ui.stateSelect.value = stateSelectValue(store.state, store.reason);
   for (const id of store.work.keys()) renderWorkItem(id);
@@ -2062,7 +2050,7 @@ setInterval(() => {
 }, 1000);
 
 translatePage(document);
-renderLanguageSelect();
+fillLanguageSelect(ui.language);
 renderEmptyStates();
 renderThread();
 clearCustomer();

@@ -4,12 +4,10 @@
 
 import { $, el, fetchSession, goToLogin, send } from "/console/static/common.js";
 import {
-  LANGUAGES,
-  currentLanguage,
+  followLanguageSelect,
   label,
   loadLanguage,
   preferredLanguage,
-  saveLanguage,
   t,
   translatePage,
 } from "/console/static/i18n.js";
@@ -216,17 +214,8 @@ ui.logout.addEventListener("click", async () => {
   window.location.assign("/login");
 });
 
-ui.language.replaceChildren(...LANGUAGES.map((l) => {
-  const option = new Option(l.name, l.code);
-  option.lang = l.code;
-  return option;
-}));
-ui.language.value = currentLanguage();
-ui.language.addEventListener("change", async () => {
-  await loadLanguage(ui.language.value);
-  translatePage(document);
+followLanguageSelect(ui.language, () => {
   if (last) render(last);
-  if (!(await saveLanguage(ui.language.value))) showError(t("language.not_saved"));
-});
+}, showError);
 
 load();

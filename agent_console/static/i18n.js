@@ -159,6 +159,30 @@ export function preferredLanguage(saved) {
   return FALLBACK;
 }
 
+/** Fill a language picker with every language, the one in use chosen. */
+export function fillLanguageSelect(select) {
+  if (select.options.length !== LANGUAGES.length) {
+    select.replaceChildren(...LANGUAGES.map((l) => {
+      const option = new Option(l.name, l.code);
+      option.lang = l.code;
+      return option;
+    }));
+  }
+  select.value = currentLanguage();
+}
+
+/** A staff page's picker: switch the page, redraw its live parts, keep the choice on the
+ * account (``onNotSaved`` hears a message when the server did not take it). */
+export function followLanguageSelect(select, redraw, onNotSaved) {
+  fillLanguageSelect(select);
+  select.addEventListener("change", async () => {
+    await loadLanguage(select.value);
+    translatePage(document);
+    redraw();
+    if (!(await saveLanguage(select.value))) onNotSaved(t("language.not_saved"));
+  });
+}
+
 /** Remember the choice in this browser only (the sign-in page, before there is a user). */
 export function rememberLanguage(code) {
   try {

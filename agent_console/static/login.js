@@ -7,8 +7,7 @@
 import { fetchSession, rememberCsrfToken, send } from "/console/static/common.js";
 
 import {
-  LANGUAGES,
-  currentLanguage,
+  fillLanguageSelect,
   loadLanguage,
   preferredLanguage,
   rememberLanguage,
@@ -28,14 +27,7 @@ const languageSelect = document.getElementById("language-select");
 // console switches to the account's saved choice after sign-in.
 await loadLanguage(preferredLanguage(null));
 translatePage(document);
-languageSelect.replaceChildren(...LANGUAGES.map((l) => {
-  const option = document.createElement("option");
-  option.value = l.code;
-  option.lang = l.code;
-  option.textContent = l.name;
-  return option;
-}));
-languageSelect.value = currentLanguage();
+fillLanguageSelect(languageSelect);
 languageSelect.addEventListener("change", async () => {
   await loadLanguage(languageSelect.value);
   rememberLanguage(languageSelect.value);

@@ -16,11 +16,9 @@ import {
   socketAuth,
 } from "/console/static/common.js";
 import {
-  LANGUAGES,
-  currentLanguage,
+  followLanguageSelect,
   loadLanguage,
   preferredLanguage,
-  saveLanguage,
   t,
   tr,
   translatePage,
@@ -189,20 +187,11 @@ setInterval(() => {
 }, 250); // frequent ticks so the shown seconds do not lag; cells only change when the text does
 
 // Language: the page's fixed strings at once, the live parts from the last data.
-ui.language.replaceChildren(...LANGUAGES.map((l) => {
-  const option = new Option(l.name, l.code);
-  option.lang = l.code;
-  return option;
-}));
-ui.language.value = currentLanguage();
-ui.language.addEventListener("change", async () => {
-  await loadLanguage(ui.language.value);
-  translatePage(document);
+followLanguageSelect(ui.language, () => {
   if (lastSnapshot) onSnapshot(lastSnapshot);
   if (lastDay) onDay(lastDay);
   renderCalls();
-  if (!(await saveLanguage(ui.language.value))) showError(t("language.not_saved"));
-});
+}, showError);
 
 setConnection("connecting");
 $("queues-empty").hidden = true;
