@@ -122,6 +122,14 @@ class SecuritySettings(_Section):
     signin_lockout_s: float = Field(900.0, ge=0, le=86400)
 
 
+class ApiChannelSettings(_Section):
+    """Work handed over by another system (``POST /api/v1/interactions``, channel api)."""
+
+    # The queue a task joins when the caller names none; unset: webchat.queue. Either way
+    # it must take the api channel (queues[].channels) for a task to be accepted there.
+    queue: str | None = None
+
+
 class WebchatSettings(_Section):
     queue: str = "support"
     max_message_bytes: int = Field(8192, ge=1, le=1_048_576)
@@ -198,7 +206,13 @@ class EmailSettings(_Section):
 
 
 def _default_capacity() -> dict[Channel, int]:
-    return {Channel.WEBCHAT: 3, Channel.EMAIL: 5, Channel.SMS: 5, Channel.VOICE: 1}
+    return {
+        Channel.WEBCHAT: 3,
+        Channel.EMAIL: 5,
+        Channel.SMS: 5,
+        Channel.VOICE: 1,
+        Channel.API: 1,  # a task from another system: one at a time, like a call
+    }
 
 
 class RoutingSettings(_Section):
@@ -338,7 +352,8 @@ class QueueSettings(_Section):
     def _reply_targets(self) -> QueueSettings:
         for channel, seconds in self.reply_target_s.items():
             if channel not in REPLIED_CHANNELS:
-                raise ValueError(f"reply_target_s: {channel.value} has none (calls are live)")
+                why = "tasks get no reply" if channel is Channel.API else "calls are live"
+                raise ValueError(f"reply_target_s: {channel.value} has none ({why})")
             if not 0 < seconds <= 7 * 86400:
                 raise ValueError(
                     f"reply_target_s for {channel.value} must be more than 0 and at most"
@@ -663,6 +678,7 @@ class Settings(_Section):
     cluster: ClusterSettings = ClusterSettings()
     security: SecuritySettings = SecuritySettings()
     webchat: WebchatSettings = WebchatSettings()
+    api: ApiChannelSettings = ApiChannelSettings()
     knowledge: KnowledgeSettings = KnowledgeSettings()
     routing: RoutingSettings = RoutingSettings()
     queues: list[QueueSettings] = Field(default_factory=_default_queues, min_length=1)
@@ -686,6 +702,10 @@ class Settings(_Section):
             raise ValueError(str(exc)) from None
         return self
 
+    def api_queue(self) -> str:
+        """The queue of a task whose caller names none (``api.queue``, else the chat's)."""
+        return self.api.queue or self.webchat.queue
+
     def schedules(self) -> dict[str, Schedule]:
         return parse_schedules(self.business_hours)
 
@@ -701,6 +721,11 @@ class Settings(_Section):
             raise ValueError(f"webchat.queue: {self.webchat.queue!r} is not a configured queue")
         if Channel.WEBCHAT not in chat_queue.channels:
             raise ValueError(f"webchat.queue: {self.webchat.queue!r} does not accept webchat")
+        api_queue = by_name.get(self.api.queue) if self.api.queue is not None else chat_queue
+        if api_queue is None:
+            raise ValueError(f"api.queue: {self.api.queue!r} is not a configured queue")
+        if self.api.queue is not None and Channel.API not in api_queue.channels:
+            raise ValueError(f"api.queue: {self.api.queue!r} does not accept api")
         for q in self.queues:
             if q.overflow_queue is not None and q.overflow_queue not in by_name:
                 raise ValueError(

@@ -197,6 +197,11 @@ class Desk:
     async def reply(self, user: User, data: Any) -> dict[str, Any]:
         interaction_id = require_int(data, "interaction_id")
         held = await self._store.interaction(interaction_id)
+        if held.channel is Channel.API:
+            raise InvalidInput(
+                f"interaction {interaction_id} is a task from another system: there is no "
+                "customer transport to reply through; add a private note instead"
+            )
         channel = self._reply_channels.get(held.channel)
         if channel is not None:
             # The channel checks its own limits and consent, and stores the reply with them.

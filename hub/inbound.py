@@ -238,6 +238,12 @@ class Inbound:
             contact, queue=queue.name, priority=queue.priority, now=self._clock()
         )
         interaction = recorded.interaction
+        if recorded.duplicate:
+            log.info(
+                "interaction_id=%s asked for again with its external id; nothing new stored",
+                interaction.interaction_id,
+            )
+            return recorded
         if recorded.interaction_created:
             log.info(
                 "interaction_id=%s created on %s in queue %s",

@@ -20,6 +20,12 @@ class Channel(enum.StrEnum):
     EMAIL = "email"
     SMS = "sms"
     VOICE = "voice"
+    API = "api"  # work handed over by another system (an ERP's call-back, a CRM task)
+
+
+# A task's own routing attributes (channel api) are kept, and named in rules, with this
+# prefix: ``task.order_id``.
+TASK_ATTRIBUTE_PREFIX = "task."
 
 
 class Role(enum.StrEnum):
@@ -158,6 +164,7 @@ class Interaction:
     # What routing rules may look at, set by the channel when the contact came in
     # (``address`` it came in on, ``language``, ``subject``, ``ivr`` choice ...).
     attributes: Mapping[str, str] = field(default_factory=dict, hash=False)
+    external_id: str | None = None  # a task's id in the system that handed it over (api)
 
 
 @dataclass(frozen=True, slots=True)

@@ -100,6 +100,14 @@ class SmsDetails:
 
 
 @dataclass(frozen=True, slots=True)
+class TaskDetails:
+    """Work another system handed over (channel api): who asked, and their id for it."""
+
+    requested_by: str  # the API key's name, or the staff member's: the task's author
+    external_id: str | None = None  # the caller's id: a retry with it finds the same task
+
+
+@dataclass(frozen=True, slots=True)
 class InboundContact:
     """One normalised inbound message, whatever channel it came from."""
 
@@ -115,6 +123,7 @@ class InboundContact:
     # Routing attributes kept on a new interaction (``address``, ``language`` ...).
     attributes: Mapping[str, str] = field(default_factory=dict, hash=False)
     sms: SmsDetails | None = None  # a text message: the numbers, Twilio's id, MMS media
+    task: TaskDetails | None = None  # a task from another system (channel api)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +131,9 @@ class InboundRecorded:
     interaction: Interaction
     message: Message
     interaction_created: bool
+    # A task sent again with an external_id already taken: nothing new was stored, and
+    # ``interaction``/``message`` are the first time's.
+    duplicate: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +228,7 @@ class Store(Protocol):
     ) -> Interaction: ...
     async def last_agent(self, customer_id: int, channel: Channel) -> int | None: ...
     async def interaction(self, interaction_id: int) -> Interaction: ...
+    async def interaction_record(self, interaction_id: int) -> InteractionRecord: ...
     async def interactions(
         self,
         *,

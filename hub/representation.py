@@ -127,6 +127,7 @@ def interaction_json(i: Interaction) -> dict[str, Any]:
         "wrap_up_at": iso(i.wrap_up_at),
         "ended_at": iso(i.ended_at),
         "abandoned_at": iso(i.abandoned_at),
+        "external_id": i.external_id,
     }
 
 

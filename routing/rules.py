@@ -63,6 +63,13 @@ class RuleError(InvalidInput):
         self.problem = problem
 
 
+def _unknown(names: Collection[str], attributes: Collection[str]) -> set[str]:
+    """``names`` that are not attributes; an attribute ending in "." stands for every name it
+    starts (``task.``: whatever a task's caller sent)."""
+    prefixes = tuple(a for a in attributes if a.endswith("."))
+    return {n for n in names if n not in attributes and not n.startswith(prefixes)}
+
+
 def compile_rules(
     raw: Sequence[Mapping[str, object]],
     queues: Collection[str],
@@ -76,7 +83,7 @@ def compile_rules(
     seen: dict[str, int] = {}
     for index, item in enumerate(raw):
         rule = _compile_rule(index, item, queues, seen)
-        unknown = sorted(rule.when.names - set(attributes)) if attributes is not None else []
+        unknown = sorted(_unknown(rule.when.names, attributes)) if attributes is not None else []
         if unknown:
             raise RuleError(
                 f'rules[{index}] "{rule.name}"',

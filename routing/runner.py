@@ -40,6 +40,7 @@ from hub.events import (
 from hub.hours import Schedule
 from hub.lifecycle import Action
 from hub.model import (
+    TASK_ATTRIBUTE_PREFIX,
     AgentStep,
     Channel,
     Interaction,
@@ -123,6 +124,7 @@ BASE_ATTRIBUTES = (
     "first_message",
     "in_hours",
     *CHANNEL_ATTRIBUTES,
+    TASK_ATTRIBUTE_PREFIX,  # task.<key>: a task's own attributes (channel api)
 )
 
 
@@ -380,7 +382,11 @@ class RouterRunner:
         first = await self._store.first_message(i.interaction_id)
         attributes: dict[str, object] = {
             **{name: "" for name in CHANNEL_ATTRIBUTES},
-            **{k: v for k, v in i.attributes.items() if k in CHANNEL_ATTRIBUTES},
+            **{
+                k: v
+                for k, v in i.attributes.items()
+                if k in CHANNEL_ATTRIBUTES or k.startswith(TASK_ATTRIBUTE_PREFIX)
+            },
             **hours_attributes(self._setup.schedules, i.queued_at),
             "tier": customer.tier,
             "customer_id": customer.customer_id,

@@ -195,6 +195,7 @@ def _interaction(row: Row[Any]) -> Interaction:
         disposition=row.disposition,
         wrap_up_note=row.wrap_up_note,
         attributes=dict(row.attributes or {}),
+        external_id=row.external_id,
     )
 
 
@@ -695,6 +696,11 @@ class SqlStore:
         priority: int,
         now: datetime,
     ) -> InboundRecorded:
+        external_id = contact.task.external_id if contact.task is not None else None
+        if external_id is not None:
+            earlier = await self._task_by_external_id(conn, external_id)
+            if earlier is not None:
+                return earlier
         thread_key, thread_id = await self._thread_key(conn, contact, now)
         customer_id = await self._sender_customer(conn, contact, now)
         conv_row = (
@@ -736,6 +742,7 @@ class SqlStore:
                     created_at=now,
                     queued_at=now,
                     attributes=dict(contact.attributes),
+                    external_id=external_id,
                 )
             )
             interaction_id = _new_id(result)
@@ -763,9 +770,12 @@ class SqlStore:
             conversation_id=conversation_id,
             interaction_id=interaction.interaction_id,
             direction=Direction.INBOUND,
-            author_kind=AuthorKind.CUSTOMER,
+            # A task is written by the system (or person) that handed it over, not the customer.
+            author_kind=AuthorKind.CUSTOMER if contact.task is None else AuthorKind.SYSTEM,
             author_id=None,
-            author_name=contact.display_name or "",
+            author_name=(
+                contact.display_name or "" if contact.task is None else contact.task.requested_by
+            ),
             body=contact.body,
             now=now,
         )
@@ -774,6 +784,27 @@ class SqlStore:
         if contact.sms is not None:
             await insert_sms(conn, message.message_id, contact.sms, Direction.INBOUND, now=now)
         return InboundRecorded(interaction, message, created)
+
+    async def _task_by_external_id(
+        self, conn: AsyncConnection, external_id: str
+    ) -> InboundRecorded | None:
+        """The task already stored under ``external_id`` (a retried request), if any."""
+        row = (
+            await conn.execute(
+                select(t.interactions).where(t.interactions.c.external_id == external_id)
+            )
+        ).first()
+        if row is None:
+            return None
+        first = (
+            await conn.execute(
+                select(t.messages)
+                .where(t.messages.c.interaction_id == row.interaction_id)
+                .order_by(t.messages.c.message_id)
+                .limit(1)
+            )
+        ).one()
+        return InboundRecorded(_interaction(row), _message(first), False, duplicate=True)
 
     # ------------------------------------------------------------------ email
     async def _thread_key(
@@ -1437,6 +1468,16 @@ class SqlStore:
         async with self._tx() as conn:
             row = await _interaction_row(conn, interaction_id)
         return _interaction(row)
+
+    async def interaction_record(self, interaction_id: int) -> InteractionRecord:
+        """One interaction whole: its steps, its messages, its agent's name and rating."""
+        async with self._tx() as conn:
+            found = await self._interaction_records(
+                conn, t.interactions.c.interaction_id == interaction_id, limit=1, with_messages=True
+            )
+        if not found:
+            raise NotFound(f"no interaction {interaction_id}")
+        return found[0]
 
     async def interactions(
         self,

@@ -183,6 +183,9 @@ interactions = Table(
     Column("attributes", JSON, nullable=False, server_default="{}"),
     Column("disposition", String(64), nullable=True),  # the outcome the agent picked
     Column("wrap_up_note", Text, nullable=True),
+    # A task's id in the system that handed it over (channel api): one interaction each.
+    Column("external_id", String(200), nullable=True),
+    Index("uq_interactions_external_id", "external_id", unique=True),
     Index(
         "uq_interactions_active_conversation",
         "conversation_id",

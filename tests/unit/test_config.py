@@ -45,6 +45,7 @@ def test_config_defaults_load_without_file_or_environment() -> None:
         Channel.EMAIL: 5,
         Channel.SMS: 5,
         Channel.VOICE: 1,
+        Channel.API: 1,
     }
     assert settings.queue_map() == {
         "support": Queue("support", frozenset({WEB}), 0, 20.0, 15.0),
@@ -98,6 +99,7 @@ queues:
         Channel.EMAIL: 4,
         Channel.SMS: 5,
         Channel.VOICE: 1,
+        Channel.API: 1,
     }
     assert settings.queue_map() == {
         "chat": Queue("chat", frozenset({WEB}), 0, 12.0, 0.0),
@@ -145,6 +147,20 @@ def test_config_env_overrides_a_nested_mapping_key() -> None:
     assert settings.routing.default_capacity[Channel.WEBCHAT] == 2
 
 
+def test_config_api_tasks_default_to_the_chat_queue_one_per_agent_unless_set(
+    tmp_path: Path,
+) -> None:
+    settings = load_settings(None, environ={})
+    assert (settings.api_queue(), settings.routing.default_capacity[Channel.API]) == ("support", 1)
+    path = write(
+        tmp_path,
+        "queues:\n  - {name: support, channels: [webchat]}\n"
+        "  - {name: tasks, channels: [api]}\napi: {queue: tasks}\n",
+    )
+    settings = load_settings(path, environ={"HUB_ROUTING__DEFAULT_CAPACITY__API": "2"})
+    assert (settings.api_queue(), settings.routing.default_capacity[Channel.API]) == ("tasks", 2)
+
+
 def test_config_env_nested_override_keeps_the_other_defaults() -> None:
     settings = load_settings(None, environ={"HUB_ROUTING__DEFAULT_CAPACITY__WEBCHAT": "2"})
 
@@ -153,6 +169,7 @@ def test_config_env_nested_override_keeps_the_other_defaults() -> None:
         Channel.EMAIL: 5,
         Channel.SMS: 5,
         Channel.VOICE: 1,
+        Channel.API: 1,
     }
 
 
@@ -168,7 +185,13 @@ def test_config_env_nested_override_keeps_the_other_defaults() -> None:
             {"HUB_ROUTING__DEFAULT_CAPACITY": "{webchat: 1, voice: 0}"},
             lambda s: (
                 s.routing.default_capacity
-                == {Channel.WEBCHAT: 1, Channel.EMAIL: 5, Channel.SMS: 5, Channel.VOICE: 0}
+                == {
+                    Channel.WEBCHAT: 1,
+                    Channel.EMAIL: 5,
+                    Channel.SMS: 5,
+                    Channel.VOICE: 0,
+                    Channel.API: 1,
+                }
             ),
         ),
     ],
@@ -320,6 +343,14 @@ def test_config_env_malformed_override_is_refused_naming_the_variable(
         (
             "routing:\n  default_capacity: {webchat: -1}\n",
             ["routing", "webchat", "-1"],
+        ),
+        (
+            "api: {queue: tasks}\n",
+            ["api.queue", "'tasks'", "not a configured queue"],
+        ),
+        (
+            "api: {queue: support}\n",
+            ["api.queue", "'support'", "does not accept api"],
         ),
     ],
 )

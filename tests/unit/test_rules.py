@@ -331,3 +331,14 @@ def test_first_match_returns_none_when_no_rule_holds() -> None:
     rules = compile_rules(RAW[:2], QUEUES)
     assert first_match(rules, {"tier": "standard"}) is None
     assert first_match((), {"tier": "vip"}) is None
+
+
+def test_compile_rules_takes_any_name_under_an_open_prefix_and_no_other() -> None:
+    raw = [
+        {"name": "big orders", "when": 'task.order_size == "big"', "targets": [{"queue": "sales"}]}
+    ]
+    (rule,) = compile_rules(raw, QUEUES, {"channel", "task."})
+    assert first_match([rule], {"task.order_size": "big"}) is rule
+    assert first_match([rule], {"channel": "api"}) is None  # missing: no match
+    with pytest.raises(RuleError, match=r"unknown attribute 'task\.order_size'"):
+        compile_rules(raw, QUEUES, {"channel"})
