@@ -49,6 +49,7 @@ from hub import (
     history_api,
     knowledge_api,
     reports,
+    tasks_api,
     webhooks_api,
 )
 from hub import metrics as metrics_web
@@ -535,6 +536,10 @@ def build(settings: Settings, *, clock: Clock | None = None, config_path: str | 
     history_api.add_routes(app)
     audit_api.add_routes(app)
     customers_api.add_routes(app)
+    app[tasks_api.INBOUND] = inbound
+    app[tasks_api.QUEUE_OF] = routing.queue
+    app[tasks_api.DEFAULT_QUEUE] = settings.api_queue()
+    tasks_api.add_routes(app)
     apikey_api.add_routes(app)
     knowledge_api.add_routes(app)
     webchat.add_routes(app)

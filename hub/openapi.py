@@ -6,6 +6,7 @@ from typing import Any
 
 from hub import __version__
 from hub.languages import LANGUAGES
+from hub.model import Channel
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -52,6 +53,38 @@ def _body(properties: dict[str, Any], *, required: list[str]) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
+_TASK: dict[str, Any] = {
+    "customer": {
+        "type": "object",
+        "description": 'one of {"id": 7}, {"email": ...} or {"phone": ...} (E.164 or any '
+        "format with its country code); an unknown email or phone makes a customer, named "
+        "by name",
+        "properties": {
+            "id": {"type": "integer", "minimum": 1},
+            "email": {"type": "string", "maxLength": 320},
+            "phone": {"type": "string", "maxLength": 320},
+            "name": {"type": "string", "maxLength": 200},
+        },
+    },
+    "subject": {"type": "string", "minLength": 1, "maxLength": 200},
+    "text": {"type": "string", "minLength": 1, "maxLength": 10000},
+    "queue": {
+        "type": "string",
+        "description": "a queue taking the api channel; default api.queue (or webchat.queue)",
+    },
+    "attributes": {
+        "type": "object",
+        "description": "routing hints, up to 20; rules name them task.<key>",
+        "maxProperties": 20,
+        "propertyNames": {"pattern": "^[a-z][a-z0-9_]{0,39}$"},
+        "additionalProperties": {"type": "string", "maxLength": 200},
+    },
+    "external_id": {
+        "type": "string",
+        "maxLength": 200,
+        "description": "your id for the task: a retry with it returns the same interaction",
+    },
+}
 _IDENTITY_KIND = r"^(email|phone|webchat|external:[a-z0-9][a-z0-9_.-]{0,39})$"
 _PROFILE_FIELDS: dict[str, Any] = {
     "name": {"type": "string", "maxLength": 200},
@@ -102,7 +135,7 @@ def _customer_op(summary: str, responses: dict[str, Any], **extra: Any) -> dict[
 
 
 _STATES = ["queued", "offered", "assigned", "wrap_up", "ended", "abandoned"]
-_CHANNELS = ["webchat", "email", "sms", "voice"]
+_CHANNELS = [c.value for c in Channel]
 
 
 def _action(summary: str, path_id: str, body: dict[str, Any] | None) -> dict[str, Any]:
@@ -346,7 +379,8 @@ OPENAPI: dict[str, Any] = {
         "csrf. An account with a temporary password gets 403 password_change_required "
         "everywhere but POST /api/v1/session/password, GET /api/v1/me and sign-out. "
         "Integrations send an API key as Authorization: Bearer <key> (no cookie, no CSRF "
-        "token) to the routes of its scopes: customers:read, interactions:read, agents:read, "
+        "token) to the routes of its scopes: customers:read, interactions:read, "
+        "interactions:write, agents:read, "
         "reports:read; any other route refuses a key with 403, an unknown or revoked key "
         "gets 401.",
     },
@@ -503,6 +537,15 @@ OPENAPI: dict[str, Any] = {
                     "steps": {"type": "array", "items": _ref("Step")},
                     "messages": {"type": "array", "items": _ref("Message")},
                     "rating": {"oneOf": [_ref("Rating"), {"type": "null"}]},
+                    "external_id": {
+                        "type": ["string", "null"],
+                        "description": "a task's id in the system that handed it over",
+                    },
+                    "notes": {
+                        "type": "array",
+                        "description": "private notes (GET /api/v1/interactions/{id} only)",
+                        "items": {"type": "object"},
+                    },
                 },
             },
             "Rating": {
@@ -999,6 +1042,36 @@ OPENAPI: dict[str, Any] = {
                         "Interaction",
                         "Matching interactions; next_cursor fetches the next (older) page",
                     ),
+                    **_ERRORS,
+                },
+            },
+            "post": {
+                "summary": "Hand the contact centre a task (channel api), routed to an agent "
+                "like any contact; supervisors, admins and API keys with interactions:write. "
+                "A retry with the same external_id answers 200 with the first one",
+                "requestBody": _body(_TASK, required=["customer", "subject", "text"]),
+                "responses": {
+                    "201": _json(_ref("Interaction"), "Created; Location names it"),
+                    "200": _json(_ref("Interaction"), "Already made with this external_id"),
+                    **_ERRORS,
+                },
+            },
+        },
+        "/api/v1/interactions/{interaction_id}": {
+            "get": {
+                "summary": "One interaction with its steps, messages and notes (agents: only "
+                "their own; scope interactions:read)",
+                "parameters": [
+                    {
+                        "name": "interaction_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "integer"},
+                    }
+                ],
+                "responses": {
+                    "200": _json(_ref("Interaction"), "The interaction"),
+                    "404": _json(_ref("Error"), "No such interaction"),
                     **_ERRORS,
                 },
             }

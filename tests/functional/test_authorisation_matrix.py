@@ -119,6 +119,11 @@ ROUTES: dict[tuple[str, str], Door] = {
         STAFF, "customers:read", owned=True, queued=True
     ),
     ("GET", "/api/v1/interactions"): api(STAFF, "interactions:read"),
+    # A task for the contact centre (channel api): integrations and supervisors, not agents.
+    ("POST", "/api/v1/interactions"): api(SUPERVISORS, "interactions:write", body={}),
+    ("GET", "/api/v1/interactions/{interaction_id}"): api(
+        STAFF, "interactions:read", owned=True, queued=True
+    ),
     ("GET", "/api/v1/queues/{name}/stats"): api(SUPERVISORS, "reports:read", queued=True),
     ("GET", "/api/v1/agents"): api(STAFF, "agents:read"),
     ("POST", "/api/v1/admin/routing/reload"): api(ADMINS, body={}),
