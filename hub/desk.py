@@ -352,6 +352,10 @@ class Desk:
             interaction.interaction_id, kind="transfer"
         )
         item["transfer_notes"] = [note_json(n) for n in transfer_notes]
+        if interaction.channel is Channel.API:
+            # A task has no one to reply to: its private notes are its thread's other half.
+            notes = await self._store.interaction_notes(interaction.interaction_id, kind="note")
+            item["notes"] = [note_json(n) for n in notes]
         channel = self._reply_channels.get(interaction.channel)
         if channel is not None:
             item.update(await channel.details(interaction))

@@ -216,6 +216,7 @@ def work_item_json(
         "queue": i.queue,
         "state": i.state.value,
         "customer": customer_brief(customer),
+        "subject": i.attributes.get("subject"),  # an email's or a task's
         "queued_at": iso(i.queued_at),
         "assigned_at": iso(i.assigned_at),
         "wrap_up_at": iso(i.wrap_up_at),

@@ -25,6 +25,13 @@ import {
   remember as rememberSms,
 } from "/console/static/sms.js";
 import { CallPanel } from "/console/static/voice.js";
+import {
+  TaskComposer,
+  isTask,
+  noteElement as taskNoteElement,
+  subjectElement,
+  taskIcon,
+} from "/console/static/task.js";
 import { CannedPicker } from "/console/static/canned.js";
 import { KnowledgePanel } from "/console/static/kb.js";
 import {
@@ -86,7 +93,22 @@ function timeElement(iso, text, className) {
 }
 
 function channelBadge(channel) {
-  return el("span", "channel-badge", channel ? label("channel", channel) : "?");
+  const badge = el("span", "channel-badge", channel ? label("channel", channel) : "?");
+  if (isTask({ channel })) badge.prepend(taskIcon(), " ");
+  return badge;
+}
+
+/** The channel of a work item: its name, after an icon for a task. */
+function renderChannel(node, channel) {
+  node.textContent = channel ? label("channel", channel) : "?";
+  if (isTask({ channel })) node.prepend(taskIcon(), " ");
+}
+
+/** The first words of a task's text, for its work item. */
+function firstWords(item) {
+  const first = (item.messages || []).find((m) => !m.whisper);
+  const text = first ? String(first.body || "").replace(/\s+/g, " ").trim() : "";
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }
 
 function customerName(customer) {
@@ -342,6 +364,7 @@ new KnowledgePanel(
 // Long threads are drawn a page at a time, newest first.
 const threadPages = new ThreadPages(ui.messages);
 const smsComposer = new SmsComposer({ optOut: ui.smsOptOut, counter: ui.smsCounter, composer: ui.composer, send: ui.send });
+const taskComposer = new TaskComposer({ form: ui.composerForm, composer: ui.composer, send: ui.send });
 
 // ---------------------------------------------------------------------------
 // Toasts
@@ -910,15 +933,19 @@ function buildWorkItem(id) {
   const queue = el("span", "work-queue");
   const state = el("span", "work-state");
   bottom.append(channel, queue, state);
+  const subject = el("span", "work-subject");
+  const preview = el("span", "work-preview");
+  subject.hidden = true;
+  preview.hidden = true;
   const wait = el("span", "work-wait");
   const waitIcon = el("span", "work-wait-icon");
   waitIcon.setAttribute("aria-hidden", "true");
   const waitText = el("span", "work-wait-text");
   wait.append(waitIcon, waitText);
   wait.hidden = true;
-  button.append(top, bottom, wait);
+  button.append(top, subject, preview, bottom, wait);
   li.append(button);
-  li.refs = { button, name, unread, channel, queue, state, wait, waitIcon, waitText };
+  li.refs = { button, name, unread, channel, queue, state, subject, preview, wait, waitIcon, waitText };
   return li;
 }
 
@@ -969,7 +996,14 @@ function renderWorkItem(id) {
   const { item } = entry;
   const r = entry.el.refs;
   r.name.textContent = customerName(item.customer);
-  r.channel.textContent = item.channel ? label("channel", item.channel) : "?";
+  renderChannel(r.channel, item.channel);
+  // A task says what it is about: its subject and the first words of its text.
+  const task = isTask(item);
+  r.subject.hidden = !task || !item.subject;
+  r.subject.textContent = task ? item.subject || "" : "";
+  const words = task ? firstWords(item) : "";
+  r.preview.hidden = !words;
+  r.preview.textContent = words;
   r.queue.textContent = item.queue || "";
   r.state.textContent = workStateText(item);
   r.state.className = `work-state state-${item.state}`;
@@ -1072,6 +1106,8 @@ function messageElement(message) {
   const entry = store.selectedId !== null ? store.work.get(store.selectedId) : null;
   if (entry && entry.item.channel === "sms") decorateSms(li, message, smsDetailsFor(entry.item, message.message_id));
   if (entry && entry.item.channel === "webchat" && !message.whisper) decorateReceipt(li, message);
+  // A task's text is the work itself, not a notice: shown as the customer's side would be.
+  if (entry && isTask(entry.item) && !message.whisper) li.classList.add("message-task");
   return li;
 }
 
@@ -1107,6 +1143,7 @@ function renderThread() {
     wrapUpPanel.render(null);
     cannedPicker.close();
     smsComposer.render(null);
+    taskComposer.render(null);
     callPanel.render(null);
     updateNoteForm();
     return;
@@ -1116,6 +1153,7 @@ function renderThread() {
   delete ui.threadTitle.dataset.i18n;
   ui.threadTitle.textContent = customerName(item.customer);
   ui.threadMeta.append(channelBadge(item.channel), el("span", "thread-queue", item.queue || ""));
+  if (isTask(item) && item.subject) ui.threadMeta.append(subjectElement(item, "thread-subject"));
   if (item.assigned_at) {
     ui.threadMeta.append(tr(el("span", "thread-since"), "thread.since", { time: formatClock(item.assigned_at) }));
   }
@@ -1131,6 +1169,11 @@ function renderThread() {
     ...(Array.isArray(item.transfer_notes) ? item.transfer_notes : []).map((n) => ({
       at: parseTime(n.created_at),
       node: () => transferNoteElement(n),
+    })),
+    // A task's private notes are its thread's replies.
+    ...(isTask(item) && Array.isArray(item.notes) ? item.notes : []).map((n) => ({
+      at: parseTime(n.created_at),
+      node: () => taskNoteElement(n, timeElement, formatClock),
     })),
   ];
   entries.sort((a, b) => (a.at || 0) - (b.at || 0));
@@ -1150,6 +1193,7 @@ function renderThreadState() {
   ui.composer.dataset.i18nPlaceholder = wrapUp ? "composer.closed" : "composer.placeholder";
   ui.composer.placeholder = t(ui.composer.dataset.i18nPlaceholder);
   if (wrapUp) cannedPicker.close();
+  taskComposer.render(entry.item);
   if (smsComposer.render(entry.item) && !wrapUp) {
     ui.composer.disabled = true;
     ui.send.disabled = true;
@@ -1346,6 +1390,8 @@ ui.composer.addEventListener("input", () => {
   if (store.selectedId === null) return;
   store.drafts.set(store.selectedId, ui.composer.value);
   smsComposer.count();
+  const entry = store.work.get(store.selectedId);
+  if (entry && isTask(entry.item)) return; // a note: no one to see us typing
   if (ui.composer.value.length > 0) startOwnTyping();
   else stopOwnTyping(true);
 });
@@ -1373,6 +1419,10 @@ async function sendMessage() {
   if (body.trim().length === 0) return;
   hideComposerError();
   stopOwnTyping(true);
+  if (isTask(entry.item)) {
+    await addTaskNote(id, entry, body);
+    return;
+  }
   sending = true;
   ui.send.disabled = true;
   const ack = await request("send_message", { interaction_id: id, body });
@@ -1387,6 +1437,31 @@ async function sendMessage() {
     if (store.selectedId === id) ui.composer.focus();
   } else {
     const message = t("composer.not_sent", { reason: errorMessage(ack, t("error.unknown")) });
+    if (store.selectedId === id) showComposerError(message);
+    else toast(message, "error");
+  }
+}
+
+/** A task has no customer to reply to: the composer keeps a private note on it, shown in
+ * its thread (and in the customer panel's notes when that shows this task). */
+async function addTaskNote(id, entry, body) {
+  sending = true;
+  ui.send.disabled = true;
+  const ack = await request("add_note", { interaction_id: id, body });
+  sending = false;
+  if (store.selectedId === id) renderThreadState();
+  if (ack && ack.ok && ack.note) {
+    entry.item.notes = [...(Array.isArray(entry.item.notes) ? entry.item.notes : []), ack.note];
+    if (store.selectedId === id) {
+      ui.messages.append(taskNoteElement(ack.note, timeElement, formatClock));
+      scrollToBottom(ui.messages);
+      if (ui.composer.value === body) ui.composer.value = "";
+      ui.composer.focus();
+    }
+    if ((store.drafts.get(id) || "") === body) store.drafts.delete(id);
+    if (store.panel.interactionId === id) ui.customerNotes.prepend(noteElement(ack.note));
+  } else {
+    const message = t("notes.not_saved", { reason: errorMessage(ack, t("error.unknown")) });
     if (store.selectedId === id) showComposerError(message);
     else toast(message, "error");
   }

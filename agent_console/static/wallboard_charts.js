@@ -3,7 +3,7 @@
 
 import { currentLanguage, label, t } from "/console/static/i18n.js";
 
-const COLOURS = { webchat: "#2563eb", email: "#7c3aed", sms: "#0891b2", voice: "#d97706" };
+const COLOURS = { webchat: "#2563eb", email: "#7c3aed", sms: "#0891b2", voice: "#d97706", api: "#059669" };
 const charts = {};
 
 function width(node) {
