@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from tests.functional.test_api_keys import new_key, with_key
 from tests.functional.test_routing import Scene, hub, queue
 from tests.functional.test_webhooks import Receiver, receiving, subscribe
 
+README = Path(__file__).parents[2] / "README.md"
 TASK = {
     "customer": {"email": "Grace@Example.com", "name": "Grace Hopper"},
     "subject": "Call about order 1234",
@@ -203,6 +206,33 @@ async def test_api_interaction_read_only_by_its_agent_and_404_when_unknown(
         assert status == 403 and refused["error"]["code"] == "forbidden"
         status, missing = await scene.get("/api/v1/interactions/424242", admin)
         assert status == 404 and missing["error"]["message"] == "no interaction 424242"
+
+
+async def test_readme_curl_example_hands_over_a_task_and_its_retry_finds_it(
+    tmp_path: Path,
+) -> None:
+    section = README.read_text(encoding="utf-8").split("### Tasks from other systems", 1)[1]
+    command = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    async with tasks_hub(tmp_path) as (scene, admin):
+        key, _ = await new_key(scene.running, admin, "erp", "interactions:write")
+        command = command.replace("http://127.0.0.1:8080", scene.running.base)
+        answers = []
+        for _ in range(2):
+            proc = await asyncio.create_subprocess_exec(
+                "sh",
+                "-c",
+                command.rstrip() + " -w '\\n%{http_code}'",
+                env={**os.environ, "HUB_API_KEY": key},
+                stdout=asyncio.subprocess.PIPE,
+            )
+            out, _ = await proc.communicate()
+            assert proc.returncode == 0, out
+            body, status = out.decode().rsplit("\n", 1)
+            answers.append((int(status), json.loads(body)))
+    (first_status, first), (again_status, again) = answers
+    assert (first_status, again_status) == (201, 200)
+    assert (first["channel"], first["external_id"]) == ("api", "erp-task-1234")
+    assert again["interaction_id"] == first["interaction_id"]
 
 
 async def test_api_task_retries_at_once_make_one_interaction(
