@@ -109,28 +109,23 @@ def _text(data: Mapping[str, Any], key: str, limit: int) -> str:
     value = data.get(key)
     if value is None:
         raise InvalidInput(f"{key} is required")
-    if not isinstance(value, str):
-        raise InvalidInput(f"{key} must be a string")
-    value = value.strip()
-    if not value:
-        raise InvalidInput(f"{key} must not be empty")
-    if len(value) > limit:
-        raise InvalidInput(f"{key} is {len(value)} characters; the limit is {limit}")
-    if "\x00" in value:
-        raise InvalidInput(f"{key} must not contain NUL characters")
-    return value
+    return _string(value, key, limit, blank="must not be empty")
 
 
 def _optional(data: Mapping[str, Any], key: str, limit: int, *, where: str = "") -> str | None:
-    where = where or key
     value = data.get(key)
     if value is None:
         return None
-    if not isinstance(value, str):
+    return _string(value, where or key, limit, blank="must not be empty (leave it out instead)")
+
+
+def _string(raw: Any, where: str, limit: int, *, blank: str) -> str:
+    """``raw`` stripped, or InvalidInput naming ``where``: the limit is in characters."""
+    if not isinstance(raw, str):
         raise InvalidInput(f"{where} must be a string")
-    value = value.strip()
+    value = raw.strip()
     if not value:
-        raise InvalidInput(f"{where} must not be empty (leave it out instead)")
+        raise InvalidInput(f"{where} {blank}")
     if len(value) > limit:
         raise InvalidInput(f"{where} is {len(value)} characters; the limit is {limit}")
     if "\x00" in value:

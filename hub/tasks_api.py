@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from hub.access import require_queue
 from hub.api import STORE, visible_interaction
 from hub.auth import STAFF, SUPERVISORS
 from hub.errors import InvalidInput, NotFound
@@ -25,7 +26,7 @@ from hub.ports import ApiKey, InboundContact, TaskDetails
 from hub.representation import interaction_record_json, note_json
 from hub.tasks import TaskRequest, parse_task
 from hub.text import id_param
-from hub.web import api, caller, read_json
+from hub.web import api, caller, oversees, read_json
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ def _queue(request: web.Request, task: TaskRequest) -> str:
     if Channel.API not in queue.channels:
         named = "" if task.queue else " (the default; name a queue, or set api.queue)"
         raise InvalidInput(f"queue: {name!r}{named} does not accept the api channel")
+    require_queue(queue.name, oversees(request))  # a supervisor limited to some queues
     return queue.name
 
 

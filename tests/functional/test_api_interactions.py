@@ -35,10 +35,11 @@ TASK = {
 @contextlib.asynccontextmanager
 async def tasks_hub(tmp_path: Path) -> AsyncIterator[tuple[Scene, str]]:
     """A hub whose support queue takes chats and tasks, a billing queue that takes only
-    chats, and an admin's session."""
+    chats (and a supervisor of billing alone, quinn), and an admin's session."""
     async with hub(
         tmp_path,
         queues=[queue("support", channels=["webchat", "api"]), queue("billing")],
+        agents=[{"email": "quinn@example.com", "supervises": ["billing"]}],
     ) as scene:
         yield scene, await scene.staff_token("ada@example.com", Role.ADMIN)
 
@@ -188,6 +189,12 @@ async def test_api_task_refused_to_a_key_without_the_scope_and_to_agents(tmp_pat
         status, made = await scene.running.send("POST", "/api/v1/interactions", supervisor, TASK)
         assert status == 201, made
         assert made["messages"][0]["author_name"] == "supervisor sue@example.com"
+        # A supervisor of billing only may not put work into support.
+        quinn = await scene.staff_token("quinn@example.com", Role.SUPERVISOR)
+        status, refused = await scene.running.send(
+            "POST", "/api/v1/interactions", quinn, {**TASK, "external_id": "other"}
+        )
+        assert status == 403 and "'support'" in refused["error"]["message"], refused
 
 
 async def test_api_interaction_read_only_by_its_agent_and_404_when_unknown(
