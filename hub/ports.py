@@ -14,6 +14,13 @@ from typing import Any, Protocol, TypeVar
 from hub.audit import AuditEntry, AuditQuery
 from hub.customers import IdentityRecord, Merge, Profile, SearchQuery
 from hub.events import AgentStateReported, RoutingSnapshotTaken
+from hub.followups import (
+    Followup,
+    FollowupOpened,
+    FollowupQuery,
+    FollowupRequest,
+    FollowupThread,
+)
 from hub.knowledge import Article, ArticleQuery, Hit
 from hub.lifecycle import Action
 from hub.model import (
@@ -509,6 +516,32 @@ class RatingStore(Protocol):
     async def score_counts(
         self, agent_id: int, since: datetime, until: datetime
     ) -> dict[int, int]: ...
+
+
+class FollowupStore(Protocol):
+    """Agents' follow-ups of customers (``hub.storage.followups``); ``open`` is a claim."""
+
+    async def thread(self, customer_id: int, interaction_id: int | None) -> FollowupThread: ...
+    async def schedule(
+        self,
+        customer_id: int,
+        request: FollowupRequest,
+        *,
+        thread: FollowupThread,
+        queue: str,
+        owner_id: int,
+        created_by: int,
+        now: datetime,
+    ) -> Followup: ...
+    async def followup(self, followup_id: int) -> Followup: ...
+    async def followups(self, query: FollowupQuery) -> list[Followup]: ...
+    async def of_customer(self, customer_id: int) -> list[Followup]: ...
+    async def cancel(self, followup_id: int, *, now: datetime) -> Followup: ...
+    async def next_due(self) -> datetime | None: ...
+    async def due(self, now: datetime, *, limit: int = 100) -> list[int]: ...
+    async def open(
+        self, followup_id: int, *, priorities: Mapping[str, int], now: datetime
+    ) -> FollowupOpened | None: ...
 
 
 class OutboundCallStore(Protocol):

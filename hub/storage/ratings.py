@@ -15,10 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.errors import Conflict
-from hub.model import AuthorKind, Channel, Direction, Interaction, InteractionState, Message
+from hub.model import Channel, Interaction, Message
 from hub.satisfaction import FOLLOWUP_ATTRIBUTE, SURVEY_AUTHOR, Rating, check_replace
 from hub.storage import tables as t
-from hub.storage.sql import SqlStore, _interaction, _interaction_row, _new_id, _rating
+from hub.storage.sql import SqlStore, _interaction_row, _rating
 
 
 class SqlRatingStore:
@@ -107,67 +107,27 @@ class SqlRatingStore:
                     )
                 )
             ).one()
-            reopened = (
-                await conn.execute(
-                    select(t.conversations.c.conversation_id).where(
-                        and_(
-                            t.conversations.c.channel == thread.channel,
-                            t.conversations.c.thread_key == thread.thread_key,
-                            t.conversations.c.is_open.is_(True),
-                        )
-                    )
-                )
-            ).first()
-            if reopened is not None:
-                return None
-            conversation_id = _new_id(
-                await conn.execute(
-                    insert(t.conversations).values(
-                        customer_id=rated.customer_id,
-                        channel=thread.channel,
-                        thread_key=thread.thread_key,
-                        is_open=True,
-                        created_at=now,
-                    )
-                )
-            )
-            followup_id = _new_id(
-                await conn.execute(
-                    insert(t.interactions).values(
-                        conversation_id=conversation_id,
-                        customer_id=rated.customer_id,
-                        channel=rated.channel,
-                        queue=queue,
-                        priority=priority,
-                        state=InteractionState.QUEUED.value,
-                        created_at=now,
-                        queued_at=now,
-                        attributes={FOLLOWUP_ATTRIBUTE: str(interaction_id)},
-                    )
-                )
-            )
-            await conn.execute(
-                insert(t.interaction_steps).values(
-                    interaction_id=followup_id, step="queued", agent_id=None, at=now
-                )
-            )
-            message = await self._store._insert_message(
+            opened = await self._store._open_on_thread(
                 conn,
-                conversation_id=conversation_id,
-                interaction_id=followup_id,
-                direction=Direction.INBOUND,
-                author_kind=AuthorKind.SYSTEM,
-                author_id=None,
+                customer_id=rated.customer_id,
+                channel=thread.channel,
+                thread_key=thread.thread_key,
+                queue=queue,
+                priority=priority,
+                attributes={FOLLOWUP_ATTRIBUTE: str(interaction_id)},
                 author_name=SURVEY_AUTHOR,
                 body=body,
                 now=now,
             )
+            if opened is None:
+                return None
+            followup, message = opened
             await conn.execute(
                 update(t.ratings)
                 .where(t.ratings.c.interaction_id == interaction_id)
-                .values(followup_interaction_id=followup_id)
+                .values(followup_interaction_id=followup.interaction_id)
             )
-            return _interaction(await _interaction_row(conn, followup_id)), message
+            return followup, message
 
     async def score_counts(self, agent_id: int, since: datetime, until: datetime) -> dict[int, int]:
         """How many ratings of each score the agent got in ``[since, until)``."""

@@ -9,7 +9,7 @@ never both win; the loser gets ``IllegalTransition``. Database failures are tran
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Collection, Iterable
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -1356,6 +1356,80 @@ class SqlStore:
             await conn.execute(select(t.messages).where(t.messages.c.message_id == message_id))
         ).one()
         return _message(row)
+
+    async def _open_on_thread(
+        self,
+        conn: AsyncConnection,
+        *,
+        customer_id: int,
+        channel: str,
+        thread_key: str,
+        queue: str,
+        priority: int,
+        attributes: Mapping[str, str],
+        author_name: str,
+        body: str,
+        now: datetime,
+    ) -> tuple[Interaction, Message] | None:
+        """Open a queued interaction on an existing channel thread (a new conversation of it,
+        so a reply reaches the customer the way they wrote), its first message ``body`` from
+        the system: the hub reaching out (a low rating's or an agent's follow-up). None,
+        writing nothing, when the thread has an open conversation (a contact under way)."""
+        c = t.conversations
+        busy = (
+            await conn.execute(
+                select(c.c.conversation_id).where(
+                    and_(
+                        c.c.channel == channel, c.c.thread_key == thread_key, c.c.is_open.is_(True)
+                    )
+                )
+            )
+        ).first()
+        if busy is not None:
+            return None
+        conversation_id = _new_id(
+            await conn.execute(
+                insert(c).values(
+                    customer_id=customer_id,
+                    channel=channel,
+                    thread_key=thread_key,
+                    is_open=True,
+                    created_at=now,
+                )
+            )
+        )
+        interaction_id = _new_id(
+            await conn.execute(
+                insert(t.interactions).values(
+                    conversation_id=conversation_id,
+                    customer_id=customer_id,
+                    channel=channel,
+                    queue=queue,
+                    priority=priority,
+                    state=InteractionState.QUEUED.value,
+                    created_at=now,
+                    queued_at=now,
+                    attributes=dict(attributes),
+                )
+            )
+        )
+        await conn.execute(
+            insert(t.interaction_steps).values(
+                interaction_id=interaction_id, step="queued", agent_id=None, at=now
+            )
+        )
+        message = await self._insert_message(
+            conn,
+            conversation_id=conversation_id,
+            interaction_id=interaction_id,
+            direction=Direction.INBOUND,
+            author_kind=AuthorKind.SYSTEM,
+            author_id=None,
+            author_name=author_name,
+            body=body,
+            now=now,
+        )
+        return _interaction(await _interaction_row(conn, interaction_id)), message
 
     # ------------------------------------------------------------------ interactions
     async def transition(

@@ -548,3 +548,27 @@ ratings = Table(
         nullable=True,
     ),
 )
+
+# Follow-ups (hub.followups): an agent's reminder to contact a customer again at ``due_at``
+# on one of their conversations. ``state`` moves scheduled -> opened (``interaction_id``: the
+# interaction it opened, or the one under way it became ``note_id`` on) or -> cancelled; the
+# index finds what is due without reading the rest.
+followups = Table(
+    "followups",
+    metadata,
+    Column("followup_id", Integer, primary_key=True),
+    Column("customer_id", Integer, ForeignKey("customers.customer_id"), nullable=False, index=True),
+    Column("conversation_id", Integer, ForeignKey("conversations.conversation_id"), nullable=False),
+    Column("owner_id", Integer, ForeignKey("users.user_id"), nullable=False, index=True),
+    Column("created_by", Integer, ForeignKey("users.user_id"), nullable=False, index=True),
+    Column("note", Text, nullable=False),
+    Column("queue", String(64), nullable=False),
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("interaction_id", Integer, ForeignKey("interactions.interaction_id"), nullable=True),
+    Column("note_id", Integer, ForeignKey("notes.note_id"), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("opened_at", UtcDateTime, nullable=True),
+    Column("cancelled_at", UtcDateTime, nullable=True),
+    Index("ix_followups_state_due_at", "state", "due_at"),
+)
