@@ -214,6 +214,7 @@ def routing_setup(settings: Settings) -> RoutingSetup:
         seed=r.random_seed,
         schedules=schedules,
         day_zone=settings.reports.zone(),
+        followup_owner_wait_s=r.followup_owner_wait_s,
     )
 
 

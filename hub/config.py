@@ -229,6 +229,8 @@ class RoutingSettings(_Section):
         default_factory=lambda: {Channel.EMAIL: 3600.0, Channel.SMS: 600.0}
     )
     transfer_priority_boost: int = Field(1, ge=0, le=1000)
+    # A follow-up comes due: offered to its owner alone this long, then to its queue.
+    followup_owner_wait_s: float = Field(300.0, ge=0, le=86400)
     tier_priority: dict[str, int] = Field(
         default_factory=lambda: {"important": 10, "normal": 0, "potential": 0}
     )

@@ -489,7 +489,7 @@ class Engine:
             e.interaction_id, e.channel, e.priority, e.queued_at, targets, rule_boost=boost
         )
         if e.last_agent_id is not None:
-            self._stick(w, e.last_agent_id, now)
+            self._stick(w, e.last_agent_id, now, e.sticky_s)
         if w.queue != e.queue:
             out.append(
                 MoveInteraction(w.interaction_id, w.queue, f"rule {rule.name}" if rule else "rule")
@@ -507,9 +507,13 @@ class Engine:
             return
         self._lead(w, now, out, since=e.queued_at)
 
-    def _stick(self, w: _Waiting, agent_id: int, now: datetime) -> None:
-        """Offer ``w`` to this agent alone for the sticky window (if the policy has one)."""
-        seconds = self._policy.sticky_for(w.channel)
+    def _stick(
+        self, w: _Waiting, agent_id: int, now: datetime, seconds: float | None = None
+    ) -> None:
+        """Offer ``w`` to this agent alone for ``seconds``, by default the policy's sticky
+        window (none when it has none)."""
+        if seconds is None:
+            seconds = self._policy.sticky_for(w.channel)
         if seconds <= 0:
             return
         w.sticky_agent = agent_id

@@ -13,7 +13,8 @@ from hub.model import Channel, Presence
 class InteractionQueued:
     """A new interaction to route. ``attributes`` feed the rules' filters (tier, language,
     address, words of the subject ...); ``last_agent_id`` is the customer's last agent, for
-    the sticky preference."""
+    the sticky preference, offered it alone for the policy's sticky window or, when given,
+    ``sticky_s`` (a follow-up waits longer for its owner)."""
 
     interaction_id: int
     queue: str
@@ -22,6 +23,7 @@ class InteractionQueued:
     queued_at: datetime
     attributes: Mapping[str, object] = field(default_factory=dict)
     last_agent_id: int | None = None
+    sticky_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

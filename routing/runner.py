@@ -37,6 +37,7 @@ from hub.events import (
     RoutingSnapshotTaken,
     WrapUpStarted,
 )
+from hub.followups import OWNER_ATTRIBUTE
 from hub.hours import Schedule
 from hub.lifecycle import Action
 from hub.model import (
@@ -109,6 +110,7 @@ class RoutingSetup:
     seed: int | None = None
     schedules: Mapping[str, Schedule] = field(default_factory=dict)  # business hours by name
     day_zone: tzinfo = UTC  # today's figures start at midnight here (reports.timezone)
+    followup_owner_wait_s: float = 300.0  # a follow-up is offered to its owner alone this long
 
 
 # Attributes a rule's ``when`` may name. Channels set the text ones they know (others are
@@ -393,14 +395,26 @@ class RouterRunner:
             "first_message": first.body if first else "",
         }
         priority = i.priority + self._setup.tier_priority.get(customer.tier, 0)
-        # A low rating's follow-up is not kept for the agent who was rated.
-        last_agent = (
-            None
-            if FOLLOWUP_ATTRIBUTE in i.attributes
-            else await self._store.last_agent(i.customer_id, i.channel)
-        )
+        # An agent's follow-up waits for its owner first, for its own window; a low
+        # rating's follow-up is not kept for the agent who was rated.
+        sticky_s: float | None = None
+        owner = i.attributes.get(OWNER_ATTRIBUTE, "")
+        if owner.isdigit():
+            last_agent: int | None = int(owner)
+            sticky_s = self._setup.followup_owner_wait_s
+        elif FOLLOWUP_ATTRIBUTE in i.attributes:
+            last_agent = None
+        else:
+            last_agent = await self._store.last_agent(i.customer_id, i.channel)
         return InteractionQueued(
-            i.interaction_id, i.queue, i.channel, priority, i.queued_at, attributes, last_agent
+            i.interaction_id,
+            i.queue,
+            i.channel,
+            priority,
+            i.queued_at,
+            attributes,
+            last_agent,
+            sticky_s,
         )
 
     async def refresh_agents(self) -> None:

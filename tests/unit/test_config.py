@@ -52,6 +52,12 @@ def test_config_defaults_load_without_file_or_environment() -> None:
     }
 
 
+def test_config_followup_owner_wait_defaults_to_five_minutes_and_can_be_set() -> None:
+    assert load_settings(None, environ={}).routing.followup_owner_wait_s == 300
+    environ = {"HUB_ROUTING__FOLLOWUP_OWNER_WAIT_S": "60"}
+    assert load_settings(None, environ=environ).routing.followup_owner_wait_s == 60
+
+
 def test_config_ignores_unrelated_environment_variables() -> None:
     environ = {"HOME": "/root", "HUB_DEBUG": "1", "HUBBLE__X": "2", "PATH": "/bin"}
 
@@ -273,6 +279,14 @@ def test_config_env_overrides_the_queue_list() -> None:
         (
             {"HUB_ROUTING__DEFAULT_CAPACITY__FAX": "1"},
             ["routing.default_capacity.fax", "HUB_ROUTING__DEFAULT_CAPACITY__FAX"],
+        ),
+        (
+            {"HUB_ROUTING__FOLLOWUP_OWNER_WAIT_S": "-5"},
+            ["routing.followup_owner_wait_s", "'-5'", "HUB_ROUTING__FOLLOWUP_OWNER_WAIT_S"],
+        ),
+        (
+            {"HUB_ROUTING__FOLLOWUP_OWNER_WAIT_S": "soon"},
+            ["routing.followup_owner_wait_s", "'soon'", "HUB_ROUTING__FOLLOWUP_OWNER_WAIT_S"],
         ),
     ],
 )

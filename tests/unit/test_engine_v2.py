@@ -120,6 +120,7 @@ def enqueue(
     queued_at: datetime | None = None,
     attributes: Mapping[str, object] | None = None,
     last_agent_id: int | None = None,
+    sticky_s: float | None = None,
 ) -> list[Command]:
     event = InteractionQueued(
         interaction_id,
@@ -129,6 +130,7 @@ def enqueue(
         queued_at or now,
         dict(attributes or {}),
         last_agent_id,
+        sticky_s,
     )
     return engine.handle(event, now)
 
@@ -722,6 +724,38 @@ def test_sticky_without_a_window_in_the_policy_is_ignored() -> None:
     join(engine, 2, at(1))
 
     assert offered(enqueue(engine, 10, at(5), last_agent_id=2)) == [(10, 1)]
+
+
+def test_sticky_window_of_the_interaction_overrides_the_policy() -> None:
+    # A follow-up waits 300 s for its owner (agent 2), though the policy's window is 30 s
+    # and agent 1 has been idle longer.
+    engine = sticky_engine()
+    set_state(engine, 2, AWAY, at(2))
+
+    assert offered(enqueue(engine, 10, at(5), last_agent_id=2, sticky_s=300)) == []
+    assert offered(engine.handle(Tick(), at(35))) == []
+    assert engine.next_deadline() == at(305)
+    assert offered(engine.handle(Tick(), at(305))) == [(10, 1)]
+
+
+def test_sticky_window_of_the_interaction_applies_without_a_policy_window() -> None:
+    engine = make()  # no sticky window in the policy: returning customers are not held
+    join(engine, 1, at(0))
+    join(engine, 2, at(1))
+
+    assert offered(enqueue(engine, 10, at(5), last_agent_id=2, sticky_s=60)) == [(10, 2)]
+    assert offered(enqueue(engine, 11, at(6), last_agent_id=2)) == [(11, 1)]
+
+
+def test_sticky_owner_who_lets_the_offer_expire_keeps_it_until_the_window_ends() -> None:
+    engine = sticky_engine()  # offers expire after 20 s
+    assert offered(enqueue(engine, 10, at(5), last_agent_id=2, sticky_s=60)) == [(10, 2)]
+
+    # Expired: offered to the owner again, never to agent 1 who idles longer.
+    assert offered(engine.handle(Tick(), at(25))) == [(10, 2)]
+    commands = engine.handle(Tick(), at(65))
+
+    assert offered(commands) == [(10, 1)]
 
 
 # ================================================================ delays
