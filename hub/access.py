@@ -21,6 +21,11 @@ Knowledge base articles are written by supervisors and admins; every staff membe
 published ones, and only those who may write them (and API keys) see drafts too:
 ``sees_drafts``, ``require_article``.
 
+Follow-ups (``hub.followups``): whoever may act on a customer may schedule one on them and
+list theirs. An agent lists their own (owned or created by them); supervisors, admins and API
+keys list everyone's. A scheduled follow-up is cancelled by its creator, its owner, a
+supervisor or admin, or an API key: ``require_followup_cancel``.
+
 Linking a conversation to another customer is a merge (``hub.customers``): the customer that
 goes (``from_customer_id``) is the one the caller must be allowed to act on, by the rules above
 (an agent: one they work or worked with); the survivor need only be live, since staff find it
@@ -173,3 +178,22 @@ def snapshot_within(snapshot: RoutingSnapshotTaken, queues: Queues) -> RoutingSn
         queues=tuple(q for q in snapshot.queues if q.name in queues),
         agents=tuple(a for a in snapshot.agents if serves_any(a.queues, queues)),
     )
+
+
+def followups_of(who: Caller, agent_id: int | None) -> int | None:
+    """Whose follow-ups ``who`` lists when asking for ``agent_id``'s (None: everyone's): an
+    agent only their own."""
+    if sees_everything(who):
+        return agent_id
+    assert isinstance(who, User)
+    if agent_id is not None and agent_id != who.user_id:
+        raise Forbidden(f"agent {agent_id}'s follow-ups are not yours to see")
+    return who.user_id
+
+
+def require_followup_cancel(who: Caller, followup_id: int, owner_id: int, created_by: int) -> None:
+    if sees_everything(who):
+        return
+    assert isinstance(who, User)
+    if who.user_id not in (owner_id, created_by):
+        raise Forbidden(f"follow-up {followup_id} is not yours to cancel")

@@ -46,6 +46,7 @@ from hub import (
     apikey_api,
     audit_api,
     customers_api,
+    followups_api,
     history_api,
     knowledge_api,
     reports,
@@ -71,6 +72,7 @@ from hub.config import ConfigError, Settings, load_settings
 from hub.desk import Desk
 from hub.errors import HubError, InvalidInput
 from hub.floor import Floor
+from hub.followup_clock import FollowupClock
 from hub.inbound import Inbound
 from hub.model import Channel
 from hub.ports import Clock, ReplyChannel
@@ -82,6 +84,7 @@ from hub.storage.counts import SqlCounts
 from hub.storage.customers import SqlCustomerStore
 from hub.storage.devices import SqlDeviceStore
 from hub.storage.fence import SqlFence
+from hub.storage.followups import SqlFollowupStore
 from hub.storage.history import SqlHistory
 from hub.storage.knowledge import SqlKnowledgeStore
 from hub.storage.migrate import upgrade
@@ -150,6 +153,7 @@ class Hub:
     outbound: OutboundCalls | None = None
     webhooks: WebhookSender | None = None
     surveys: Surveys | None = None
+    followups: FollowupClock | None = None
     leadership: Leadership | None = None  # in a cluster: who routes (hub.cluster)
     cluster: ClusterRouter | None = None  # in a cluster: the router as this node reaches it
 
@@ -513,6 +517,18 @@ def build(settings: Settings, *, clock: Clock | None = None, config_path: str | 
     app[customers_api.CUSTOM_FIELDS] = settings.custom_fields()
     app[customers_api.NOW] = clock
     app[customers_api.ANNOUNCE] = bus.publish
+    followup_store = SqlFollowupStore(store)
+    followup_clock = FollowupClock(
+        store=followup_store,
+        bus=bus,
+        clock=clock,
+        priorities={q.name: q.priority for q in settings.queues},
+    )
+    app[followups_api.FOLLOWUPS] = followup_store
+    app[followups_api.NOW] = clock
+    queue_channels = {q.name: q.channels for q in setup.queues.values()}
+    app[followups_api.QUEUE_CHANNELS] = queue_channels
+    app[followups_api.SCHEDULED] = followup_clock.wake
     app[reports.FLOOR] = floor
 
     async def agent_names() -> dict[int, str]:
@@ -541,6 +557,7 @@ def build(settings: Settings, *, clock: Clock | None = None, config_path: str | 
     app[tasks_api.QUEUE_OF] = routing.queue
     app[tasks_api.DEFAULT_QUEUE] = settings.api_queue()
     tasks_api.add_routes(app)
+    followups_api.add_routes(app)
     apikey_api.add_routes(app)
     knowledge_api.add_routes(app)
     webchat.add_routes(app)
@@ -654,6 +671,7 @@ def build(settings: Settings, *, clock: Clock | None = None, config_path: str | 
     hub.voice = voice_channel
     hub.outbound = outbound
     hub.surveys = surveys
+    hub.followups = followup_clock
     app[HUB] = hub
     if redis is not None and isinstance(routing, ClusterRouter):
         hub.cluster = routing
@@ -782,5 +800,13 @@ def build(settings: Settings, *, clock: Clock | None = None, config_path: str | 
         await webhook_sender.stop()
 
     app.cleanup_ctx.append(webhook_lifecycle)
+
+    async def followup_lifecycle(_app: web.Application) -> AsyncIterator[None]:
+        """After the router (started in ``lifecycle``): what fell due meanwhile opens now."""
+        await followup_clock.start()
+        yield
+        await followup_clock.stop()
+
+    app.cleanup_ctx.append(followup_lifecycle)
     app.on_shutdown.append(disconnect_sockets)
     return hub

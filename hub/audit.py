@@ -85,6 +85,8 @@ class AuditAction(enum.StrEnum):
     CUSTOMER_EXPORTED = "customer.exported"
     CUSTOMER_ERASED = "customer.erased"
     CUSTOMERS_IMPORTED = "customers.imported"
+    FOLLOWUP_SCHEDULED = "followup.scheduled"
+    FOLLOWUP_CANCELLED = "followup.cancelled"
     CUSTOMERS_EXPORTED = "customers.exported"
     KB_ARTICLE_CREATED = "kb.article_created"
     KB_ARTICLE_CHANGED = "kb.article_changed"  # published / unpublished are changes too

@@ -9,6 +9,7 @@ from typing import Any
 from hub.customers import CustomField, IdentityRecord, Merge, Profile, identity_kind_json
 from hub.daybook import Day
 from hub.events import AgentSnapshot, AgentStateReported, QueueSnapshot, RoutingSnapshotTaken
+from hub.followups import Followup
 from hub.model import Channel, Customer, IdentityKind, Interaction, Message, Note, User
 from hub.ports import ApiKey, CustomerRecord, InteractionRecord
 from hub.satisfaction import Rating
@@ -368,4 +369,26 @@ def merge_json(m: Merge) -> dict[str, Any]:
         "at": iso(m.at),
         "by_user_id": m.by_user_id,
         "unmerged_at": iso(m.unmerged_at),
+    }
+
+
+def followup_json(f: Followup) -> dict[str, Any]:
+    return {
+        "followup_id": f.followup_id,
+        "customer_id": f.customer_id,
+        "conversation_id": f.conversation_id,
+        "channel": f.channel.value,
+        "owner_id": f.owner_id,
+        "owner_name": f.owner_name,
+        "created_by": f.created_by,
+        "created_by_name": f.created_by_name,
+        "note": f.note,
+        "queue": f.queue,
+        "due_at": iso(f.due_at),
+        "state": f.state.value,
+        "interaction_id": f.interaction_id,
+        "became_note": f.note_id is not None,
+        "created_at": iso(f.created_at),
+        "opened_at": iso(f.opened_at),
+        "cancelled_at": iso(f.cancelled_at),
     }

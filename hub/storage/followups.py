@@ -201,7 +201,7 @@ class SqlFollowupStore:
         async with self._store._tx() as conn:
             rows = (
                 await conn.execute(
-                    _select().where(and_(*cond)).order_by(f.c.followup_id).limit(query.limit)
+                    _select().where(*cond).order_by(f.c.followup_id).limit(query.limit)
                 )
             ).all()
         return [_followup(r) for r in rows]
