@@ -252,11 +252,12 @@ def parse_time(name: str, raw: str | None) -> datetime | None:
         text = text[:-1] + "+00:00"
     try:
         at = datetime.fromisoformat(text)
-    except ValueError:
+        # A time at the very ends of the calendar may not exist in UTC (0001-01-01T00:00+01:00).
+        return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise InvalidInput(
             f"{name} must be an ISO 8601 time such as 2026-01-31T09:00:00Z; got {raw[:40]!r}"
         ) from None
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def parse_cursor(raw: str | None) -> int | None:

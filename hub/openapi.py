@@ -269,6 +269,94 @@ def _kb_paths() -> dict[str, Any]:
     }
 
 
+def _followup_paths() -> dict[str, Any]:
+    """Follow-ups (README "Follow-ups"); API keys with customers:read / customers:write."""
+    one = _json({"type": "object", "properties": {"followup": _ref("Followup")}}, "OK")
+    conflict = {"409": _json(_ref("Error"), "Not scheduled any more (opened or cancelled)")}
+    return {
+        "/api/v1/customers/{customer_id}/followups": {
+            "post": _customer_op(
+                "Schedule a follow-up on one of the customer's conversations (that of "
+                "interaction_id, else the latest); at due_at it becomes an interaction on that "
+                "thread, offered to its owner first (the customer's owner, else the caller), "
+                "then to the queue. 400 names the field; a customer with no conversation: 400",
+                {"201": one},
+                requestBody=_body(
+                    {
+                        "due_at": {
+                            "type": "string",
+                            "format": "date-time",
+                            "description": "ISO 8601 with an offset, in the future, at most "
+                            "a year ahead",
+                        },
+                        "note": {"type": "string", "minLength": 1, "maxLength": 2000},
+                        "queue": {
+                            "type": "string",
+                            "description": "default: the conversation's last queue",
+                        },
+                        "interaction_id": {"type": "integer", "minimum": 1},
+                    },
+                    required=["due_at", "note"],
+                ),
+            ),
+            "get": _customer_op(
+                "The customer's scheduled follow-ups (soonest first), then their recent "
+                "opened and cancelled ones",
+                {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "followups": {"type": "array", "items": _ref("Followup")}
+                            },
+                        },
+                        "OK",
+                    )
+                },
+            ),
+        },
+        "/api/v1/followups": {
+            "get": {
+                "summary": "Follow-ups by id: an agent's own (owned or created by them); "
+                "supervisors, admins and API keys everyone's, or one agent's",
+                "parameters": [
+                    {
+                        "name": "state",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": ["scheduled", "opened", "cancelled"]},
+                    },
+                    {"name": "agent_id", "in": "query", "schema": {"type": "integer"}},
+                    *_paging(maximum=200, default=50),
+                ],
+                "responses": {
+                    "200": _page("followups", "Followup", "One page; next_cursor fetches the next"),
+                    **_ERRORS,
+                },
+            }
+        },
+        "/api/v1/followups/{followup_id}": {
+            "delete": {
+                "summary": "Cancel a scheduled follow-up (its creator, its owner, supervisors "
+                "and admins)",
+                "parameters": [
+                    {
+                        "name": "followup_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "integer"},
+                    }
+                ],
+                "responses": {
+                    "200": one,
+                    "404": _json(_ref("Error"), "No such follow-up"),
+                    **conflict,
+                    **_ERRORS,
+                },
+            }
+        },
+    }
+
+
 def _webhook_paths() -> dict[str, Any]:
     """Admins' webhook subscriptions and delivery logs (README "Integrations")."""
     base = "/api/v1/admin/webhooks"
@@ -595,6 +683,32 @@ OPENAPI: dict[str, Any] = {
                     },
                     "value": {"type": "string", "maxLength": 320},
                     "created_at": {**_TIME, "readOnly": True},
+                },
+            },
+            "Followup": {
+                "type": "object",
+                "properties": {
+                    "followup_id": {"type": "integer"},
+                    "customer_id": {"type": "integer"},
+                    "conversation_id": {"type": "integer"},
+                    "channel": {"type": "string", "enum": _CHANNELS},
+                    "owner_id": {"type": "integer"},
+                    "owner_name": {"type": "string"},
+                    "created_by": {"type": "integer"},
+                    "created_by_name": {"type": "string"},
+                    "note": {"type": "string"},
+                    "queue": {"type": "string"},
+                    "due_at": _TIME,
+                    "state": {"type": "string", "enum": ["scheduled", "opened", "cancelled"]},
+                    "interaction_id": {
+                        "type": ["integer", "null"],
+                        "description": "the interaction it opened, or the contact under way "
+                        "it became a note on (became_note)",
+                    },
+                    "became_note": {"type": "boolean"},
+                    "created_at": _TIME,
+                    "opened_at": _TIME,
+                    "cancelled_at": _TIME,
                 },
             },
             "CustomerProfile": {
@@ -1267,5 +1381,6 @@ OPENAPI: dict[str, Any] = {
         },
         **_webhook_paths(),
         **_kb_paths(),
+        **_followup_paths(),
     },
 }

@@ -183,6 +183,18 @@ ROUTES: dict[tuple[str, str], Door] = {
     ("POST", "/api/v1/customers/{customer_id}/unmerge"): api(ADMINS, body={}),
     ("GET", "/api/v1/customers/{customer_id}/export"): api(ADMINS),
     ("POST", "/api/v1/customers/{customer_id}/erase"): api(ADMINS, body={}),
+    # Follow-ups: on a customer, whoever may act on them; the listing scopes itself (an
+    # agent's own); a cancel of a follow-up that does not exist is past the door (404).
+    ("POST", "/api/v1/customers/{customer_id}/followups"): api(
+        STAFF, "customers:write", owned=True, queued=True, body={}
+    ),
+    ("GET", "/api/v1/customers/{customer_id}/followups"): api(
+        STAFF, "customers:read", owned=True, queued=True
+    ),
+    ("GET", "/api/v1/followups"): api(STAFF, "customers:read"),
+    ("DELETE", "/api/v1/followups/{followup_id}"): api(
+        STAFF, "customers:write", followup_id=NOBODY
+    ),
     ("GET", "/api/v1/admin/webhooks"): api(ADMINS),
     ("POST", "/api/v1/admin/webhooks"): api(ADMINS, body={}),
     ("GET", "/api/v1/admin/webhooks/{subscription_id}"): api(ADMINS, subscription_id=NOBODY),
