@@ -59,6 +59,7 @@ import {
 } from "/console/static/receipts.js";
 import { CustomerForm, fieldLabel, tierLabel } from "/console/static/customer_form.js";
 import { CustomerLink } from "/console/static/customer_link.js";
+import { CustomerFollowups, MyFollowups } from "/console/static/followups.js";
 
 // The catalogue first, so that nothing is drawn in the wrong language; the user's saved
 // choice (in hello) may switch it once more.
@@ -305,6 +306,35 @@ const customerLink = new CustomerLink(
   },
   { onLinked: (survivor, mergedId) => onCustomerLinked(survivor, mergedId), onAuthLost: () => goToLogin() },
 );
+// Follow-ups: scheduled from the customer panel; the agent's own upcoming ones in the top bar.
+const myFollowups = new MyFollowups(
+  {
+    toggle: $("my-followups-toggle"),
+    count: $("my-followups-count"),
+    panel: $("my-followups"),
+    list: $("my-followups-list"),
+    empty: $("my-followups-empty"),
+  },
+  { onAuthLost: () => goToLogin() },
+);
+const customerFollowups = new CustomerFollowups(
+  {
+    section: $("customer-followups"),
+    form: $("followup-form"),
+    due: $("followup-due"),
+    note: $("followup-note"),
+    queue: $("followup-queue"),
+    error: $("followup-error"),
+    save: $("followup-save"),
+    list: $("followup-list"),
+    empty: $("followup-empty"),
+  },
+  {
+    onChanged: () => myFollowups.load(),
+    onAuthLost: () => goToLogin(),
+    toast: (message) => toast(message),
+  },
+);
 /** What a canned response is filled from: the selected conversation, while it is in progress. */
 function cannedContext() {
   const entry = store.selectedId !== null ? store.work.get(store.selectedId) : null;
@@ -489,6 +519,7 @@ function onHello(data) {
   if (Array.isArray(data.queues)) {
     store.queues = data.queues.filter((q) => typeof q === "string" && q.length > 0);
   }
+  myFollowups.load();
   applyState(data.state, data.reason ?? null, data.load, data.capacity, data.state_since);
   ui.stateSelect.disabled = false;
 
@@ -1764,6 +1795,7 @@ function clearCustomer(message) {
   ui.customerStatus.hidden = false;
   customerForm.show(null);
   customerLink.show(null);
+  customerFollowups.show(null);
   if (message) {
     delete ui.customerStatus.dataset.i18n;
     ui.customerStatus.textContent = message;
@@ -1818,6 +1850,7 @@ async function loadCustomer(customerId, interactionId, contextText) {
 function showCustomerError(message) {
   customerForm.show(null);
   customerLink.show(null);
+  customerFollowups.show(null);
   ui.customerDetails.hidden = true;
   ui.customerStatus.hidden = false;
   delete ui.customerStatus.dataset.i18n;
@@ -1831,6 +1864,8 @@ function renderCustomer(data, currentInteractionId) {
   customerForm.show(data);
   // Linking moves the conversation: only for one the agent works on, not an offer's preview.
   customerLink.show(currentInteractionId !== null && store.work.has(currentInteractionId) ? data : null);
+  // A follow-up continues the conversation the panel was opened from (else the latest).
+  customerFollowups.show(data, currentInteractionId, store.queues);
 
   ui.customerIdentities.replaceChildren();
   const identities = Array.isArray(data.identities) ? data.identities : [];

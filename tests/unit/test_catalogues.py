@@ -28,6 +28,7 @@ PAGES = [
     "receipts.js",
     "customer_form.js",
     "customer_link.js",
+    "followups.js",
     "supervisor.js",
     "wallboard_agents.js",
     "wallboard_calls.js",
