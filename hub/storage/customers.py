@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hub.customers import IdentityRecord, Merge, Moved, Profile, SearchQuery, identity_kind_json
 from hub.customers_csv import ImportOutcome, ImportRow
 from hub.errors import Conflict, InvalidInput, NotFound
+from hub.followups import FollowupState
 from hub.lifecycle import ACTIVE_STATES
 from hub.model import Identity, IdentityKind
 from hub.storage import tables as t
@@ -328,7 +329,8 @@ class SqlCustomerStore:
                 ),
                 notes=await _ids(conn, t.notes.c.note_id, t.notes.c.customer_id == merged_id),
             )
-            for table in (t.identities, t.conversations, t.interactions, t.notes):
+            # Follow-ups go with their conversations (and come back with them on unmerge).
+            for table in (t.identities, t.conversations, t.interactions, t.notes, t.followups):
                 await conn.execute(
                     update(table)
                     .where(table.c.customer_id == merged_id)
@@ -390,6 +392,13 @@ class SqlCustomerStore:
                         .where(and_(column.in_(ids), table.c.customer_id == survivor_id))
                         .values(customer_id=merged_id)
                     )
+            if moved.conversations:
+                await conn.execute(
+                    update(t.followups)
+                    .where(t.followups.c.conversation_id.in_(moved.conversations))
+                    .where(t.followups.c.customer_id == survivor_id)
+                    .values(customer_id=merged_id)
+                )
             cond = []
             if moved.interactions:
                 cond.append(t.interactions.c.interaction_id.in_(moved.interactions))
@@ -452,6 +461,9 @@ class SqlCustomerStore:
                 ),
                 "notes": await rows(
                     t.notes, t.notes.c.customer_id == customer_id, t.notes.c.note_id
+                ),
+                "followups": await rows(
+                    t.followups, t.followups.c.customer_id == customer_id, t.followups.c.followup_id
                 ),
                 "calls": await rows(
                     t.voice_calls,
@@ -614,6 +626,14 @@ class SqlCustomerStore:
             notes = await conn.execute(
                 update(t.notes).where(t.notes.c.customer_id == customer_id).values(body="")
             )
+            # Their follow-ups' notes go too, and none opens on the erased thread.
+            f = t.followups
+            await conn.execute(
+                update(f)
+                .where(f.c.customer_id == customer_id, f.c.state == FollowupState.SCHEDULED.value)
+                .values(state=FollowupState.CANCELLED.value, cancelled_at=now)
+            )
+            await conn.execute(update(f).where(f.c.customer_id == customer_id).values(note=""))
             await conn.execute(
                 update(t.customers)
                 .where(t.customers.c.customer_id == customer_id)

@@ -168,6 +168,13 @@ async def test_followup_cancelled_never_opens_and_only_its_people_may_cancel(
         assert status == 200 and cancelled["followup"]["state"] == "cancelled"
         status, again = await running.send("DELETE", path, token)
         assert status == 409, again
+        await running.add_user("ada@example.com", "Ada Admin", Role.ADMIN)
+        ada = await running.sign_in("ada@example.com")
+        _, trail = await running.get("/api/v1/admin/audit?action=followup", ada)
+        assert [e["action"] for e in trail["entries"]] == [
+            "followup.cancelled",
+            "followup.scheduled",
+        ]
 
         await asyncio.sleep(2)
         assert alice.pending("offer") == [] and bob.pending("offer") == []
@@ -310,3 +317,46 @@ async def connect_again(running: Running, email: str) -> Client:
     client = await connect(running.base, "/agent", token=token)
     await client.next("hello")
     return client
+
+
+async def test_followup_moves_with_a_merge_and_goes_with_an_erasure(tmp_path: Path) -> None:
+    async with serve(settings_for(tmp_path)) as running:
+        alice, bob, carol, customer_id, _ = await served(running)
+        token = await running.sign_in("alice@example.com")
+        status, body = await schedule(running, token, customer_id, due_at=due_in(3600))
+        assert status == 201
+        path = f"/api/v1/followups/{body['followup']['followup_id']}"
+        await running.add_user("ada@example.com", "Ada Admin", Role.ADMIN)
+        ada = await running.sign_in("ada@example.com")
+        _, created = await running.send("POST", "/api/v1/customers", ada, json={"name": "Dana"})
+        dana = created["customer"]["customer_id"]
+
+        merge = {"from_customer_id": customer_id}
+        status, _ = await running.send("POST", f"/api/v1/customers/{dana}/merge", ada, json=merge)
+        assert status == 200
+        _, on_dana = await running.get(f"/api/v1/customers/{dana}/followups", ada)
+        assert [f["customer_id"] for f in on_dana["followups"]] == [dana]
+        status, _ = await running.send("POST", f"/api/v1/customers/{dana}/unmerge", ada, json=merge)
+        assert status == 200
+        _, on_carol = await running.get(f"/api/v1/customers/{customer_id}/followups", ada)
+        assert [f["customer_id"] for f in on_carol["followups"]] == [customer_id]
+
+        status, _ = await running.send(
+            "POST", f"/api/v1/customers/{customer_id}/erase", ada, json={"confirm": True}
+        )
+        assert status == 200
+        _, erased = await running.get(f"/api/v1/customers/{customer_id}/followups", ada)
+        [gone] = erased["followups"]
+        assert (gone["state"], gone["note"]) == ("cancelled", "")
+        status, _ = await running.send("DELETE", path, token)
+        assert status == 409
+
+        # Scheduling is on the audit trail (no note text there).
+        status, trail = await running.get("/api/v1/admin/audit?action=followup", ada)
+        assert status == 200
+        [entry] = trail["entries"]
+        assert entry["action"] == "followup.scheduled"
+        assert entry["actor"]["name"] == "alice@example.com"
+        assert NOTE not in str(entry)
+        for client in (alice, bob, carol):
+            await client.close()
