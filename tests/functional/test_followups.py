@@ -16,6 +16,7 @@ from hub.storage.followups import SqlFollowupStore
 from hub.storage.sql import SqlStore, make_engine
 from tests.functional.conftest import Client, Running, connect, serve, settings_for
 from tests.functional.test_chat_flow import agent, available, visitor
+from tests.functional.test_sessions import FakeClock
 
 NOTE = "Call back about the refund <b>#42</b>"
 
@@ -358,5 +359,28 @@ async def test_followup_moves_with_a_merge_and_goes_with_an_erasure(tmp_path: Pa
         assert entry["action"] == "followup.scheduled"
         assert entry["actor"]["name"] == "alice@example.com"
         assert NOTE not in str(entry)
+        for client in (alice, bob, carol):
+            await client.close()
+
+
+async def test_followup_opens_by_the_hubs_clock_not_the_wall_clock(tmp_path: Path) -> None:
+    clock = FakeClock()
+    async with serve(settings_for(tmp_path), clock=clock) as running:
+        alice, bob, carol, customer_id, _ = await served(running)
+        token = await running.sign_in("alice@example.com")
+        due = (clock.now + timedelta(hours=2)).isoformat()
+        status, _ = await schedule(running, token, customer_id, due_at=due)
+        assert status == 201
+        assert running.hub.followups is not None
+
+        clock.advance(2 * 3600 - 1)
+        running.hub.followups.wake()
+        await asyncio.sleep(0.5)
+        assert alice.pending("offer") == []  # a second early: still scheduled
+
+        clock.advance(1)
+        running.hub.followups.wake()
+        offer = await alice.next("offer", timeout=5)
+        assert offer["preview"].endswith(NOTE)
         for client in (alice, bob, carol):
             await client.close()
