@@ -112,7 +112,7 @@ def parse_request(data: Mapping[str, Any], now: datetime) -> FollowupRequest:
             "due_at must be an ISO 8601 time with an offset, e.g. 2026-01-31T09:00:00+01:00"
         )
     text = raw_due.strip()
-    if not text.endswith(("Z", "z")) and datetime_has_no_offset(text):
+    if not text.endswith(("Z", "z")) and _names_no_offset(text):
         raise InvalidInput("due_at must name its offset (Z or +01:00): a bare time is ambiguous")
     due_at = parse_time("due_at", text)
     assert due_at is not None
@@ -141,7 +141,8 @@ def parse_request(data: Mapping[str, Any], now: datetime) -> FollowupRequest:
     return FollowupRequest(due_at, note, queue.strip() if queue else None, interaction_id)
 
 
-def datetime_has_no_offset(text: str) -> bool:
+def _names_no_offset(text: str) -> bool:
+    """A local time with no zone: which instant it means depends on where it was written."""
     try:
         return datetime.fromisoformat(text).tzinfo is None
     except ValueError:
@@ -153,7 +154,7 @@ def check_queue(
 ) -> None:
     """The follow-up's queue must exist and take the conversation's channel."""
     if queue not in channels_of:
-        raise InvalidInput(f"queue: there is no queue {queue!r}")
+        raise InvalidInput(f"queue: there is no queue {queue[:64]!r}")
     if channel not in channels_of[queue]:
         raise InvalidInput(f"queue: {queue!r} does not take {channel.value} contacts")
 
