@@ -1,7 +1,7 @@
 """followups: an agent's reminder to contact a customer again at a set time, hub.followups
 
-Revision ID: 0019_followups
-Revises: 0018_satisfaction
+Revision ID: 0020_followups
+Revises: 0019_api_channel
 Create Date: 2026-12-07 19:00:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019_followups"
-down_revision = "0018_satisfaction"
+revision = "0020_followups"
+down_revision = "0019_api_channel"
 branch_labels = None
 depends_on = None
 
