@@ -58,7 +58,12 @@ export class CannedPicker {
     ui.composer.setAttribute("aria-autocomplete", "list");
     ui.composer.addEventListener("input", () => this.update());
     ui.composer.addEventListener("click", () => this.update());
-    ui.composer.addEventListener("blur", () => setTimeout(() => this.close(), 150));
+    // Closed when the keyboard went elsewhere, not when the focus only passed by (a redraw
+    // that moved it and gave it back): the agent's next Enter still picks from the list.
+    ui.composer.addEventListener("blur", () =>
+      setTimeout(() => {
+        if (document.activeElement !== ui.composer) this.close();
+      }, 150));
     if (ownKeys) ui.composer.addEventListener("keydown", (event) => this.handleKey(event));
   }
 
