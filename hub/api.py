@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -11,6 +11,7 @@ from aiohttp import web
 from hub.access import (
     Caller,
     CustomerRule,
+    require_agent,
     require_customer,
     require_interaction,
     require_queue,
@@ -25,15 +26,16 @@ from hub.audit_api import AUDIT
 from hub.auth import ADMINS, SESSION_COOKIE, STAFF, SUPERVISORS, Authenticator
 from hub.csrf import csrf_token
 from hub.errors import Forbidden, InvalidInput, NotFound, RateLimited, Unauthorised
-from hub.events import RoutingSnapshotTaken
+from hub.events import AgentSnapshot, RoutingSnapshotTaken
 from hub.languages import require_language
-from hub.model import Channel, Interaction, InteractionState, User
+from hub.model import Channel, Interaction, InteractionState, Presence, Role, User
 from hub.openapi import OPENAPI
 from hub.ports import Store
 from hub.representation import (
     agent_snapshot_json,
     interaction_record_json,
     queue_snapshot_json,
+    queue_tile_json,
     user_account_json,
     user_json,
 )
@@ -57,6 +59,9 @@ RELOAD_RULES: web.AppKey[Callable[[Actor], Awaitable[int]]] = web.AppKey("reload
 # The interaction ids offered to an agent right now (the router knows).
 OFFERED: web.AppKey[Callable[[int], Collection[int]]] = web.AppKey("offered")
 ACCOUNTS = web.AppKey("accounts", Accounts)
+# Each queue's configuration an integrator needs (channels, priority, sla_s, the wallboard's
+# thresholds), by name (``hub.app.queue_settings``).
+QUEUE_SETTINGS: web.AppKey[Mapping[str, Mapping[str, Any]]] = web.AppKey("queue_settings")
 # Session cookies are Secure when this is set (security.cookie_secure, or an https public_url)
 # and whenever the request itself came over TLS.
 COOKIE_SECURE = web.AppKey("cookie_secure", bool)
@@ -320,6 +325,19 @@ async def queue_stats(request: web.Request) -> web.Response:
     raise NotFound(f"no queue named {name!r}")
 
 
+@api(SUPERVISORS, scope="reports:read")
+async def list_queues(request: web.Request) -> web.Response:
+    """Every queue (a supervisor limited to some: theirs) with its configuration and the live
+    figures of its wallboard tile (``queue_tile_json``: one source, so they never disagree)."""
+    snapshot = snapshot_within(request.app[SNAPSHOT](), oversees(request))
+    settings = request.app[QUEUE_SETTINGS]
+    queues = [
+        {**settings.get(q.name, {}), **queue_tile_json(q, snapshot)}
+        for q in sorted(snapshot.queues, key=lambda q: q.name)
+    ]
+    return web.json_response({"at": snapshot.at.isoformat(), "queues": queues})
+
+
 @api(STAFF, scope="agents:read")
 async def list_agents(request: web.Request) -> web.Response:
     """Every agent's state and load; skills only for supervisors, admins and API keys."""
@@ -328,6 +346,26 @@ async def list_agents(request: web.Request) -> web.Response:
     agents = snapshot_within(request.app[SNAPSHOT](), oversees(request)).agents
     return web.json_response(
         {"agents": [agent_snapshot_json(a, with_skills=with_skills) for a in agents]}
+    )
+
+
+@api(STAFF, scope="agents:read")
+async def get_agent(request: web.Request) -> web.Response:
+    """One agent's state and load, as in the list (a limited supervisor: the agents serving
+    their queues)."""
+    agent_id = id_param(request.match_info["agent_id"], "agent_id")
+    who = caller(request)
+    snapshot = request.app[SNAPSHOT]()
+    agent = next((a for a in snapshot.agents if a.agent_id == agent_id), None)
+    if agent is None:
+        # Not signed in since the hub started: the router has not met them, they are offline.
+        user = await request.app[STORE].user(agent_id)
+        if user is None or user.role not in (Role.AGENT, Role.SUPERVISOR):
+            raise NotFound(f"no agent with agent_id {agent_id}")
+        agent = AgentSnapshot(agent_id, user.name, Presence.OFFLINE, user.created_at, {}, {})
+    require_agent(snapshot, agent_id, oversees(request))
+    return web.json_response(
+        {"agent": agent_snapshot_json(agent, with_skills=sees_everything(who))}
     )
 
 
@@ -458,8 +496,10 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/me", me)
     app.router.add_put("/api/v1/me/language", set_language)
     app.router.add_get("/api/v1/interactions", list_interactions)
+    app.router.add_get("/api/v1/queues", list_queues)
     app.router.add_get("/api/v1/queues/{name}/stats", queue_stats)
     app.router.add_get("/api/v1/agents", list_agents)
+    app.router.add_get("/api/v1/agents/{agent_id}", get_agent)
     app.router.add_post("/api/v1/admin/routing/reload", reload_rules)
     app.router.add_get("/api/v1/users", list_users)
     app.router.add_post("/api/v1/users", add_user)

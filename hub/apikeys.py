@@ -36,9 +36,13 @@ SCOPES: dict[str, str] = {
         "hand the contact centre a task (POST /api/v1/interactions): an interaction of "
         "channel api, routed to an agent like any contact"
     ),
-    "agents:read": "read every agent's state and load (GET /api/v1/agents)",
+    "agents:read": (
+        "read every agent's state and load (GET /api/v1/agents...) and an agent's figures "
+        "(GET /api/v1/agents/{agent_id}/stats)"
+    ),
     "reports:read": (
-        "read queue statistics, today's figures, the day's interactions as CSV "
+        "read the queues with their live figures (GET /api/v1/queues...), today's figures, "
+        "the day's interactions as CSV "
         "and historical reports"
     ),
     "kb:read": "search and read knowledge base articles, drafts included",

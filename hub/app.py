@@ -222,14 +222,25 @@ def routing_setup(settings: Settings) -> RoutingSetup:
     )
 
 
+def queue_settings(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Each queue's configuration as the wallboard and ``GET /api/v1/queues`` show it: its
+    channels, priority, SLA target and the tile's thresholds."""
+    return {
+        q.name: {
+            "name": q.name,
+            "channels": [c.value for c in q.channels],
+            "priority": q.priority,
+            "sla_s": q.sla_s,
+        }
+        | q.wallboard.model_dump()
+        for q in settings.queues
+    }
+
+
 def wallboard_settings(settings: Settings) -> dict[str, Any]:
     """What the wallboard needs of the config: each queue's target and thresholds."""
     return {
-        "queues": {
-            q.name: {"sla_s": q.sla_s, "channels": [c.value for c in q.channels]}
-            | q.wallboard.model_dump()
-            for q in settings.queues
-        },
+        "queues": queue_settings(settings),
         "away_reasons": list(settings.routing.away_reasons),
         "timezone": settings.reports.timezone,
     }
@@ -494,6 +505,7 @@ def build(settings: Settings, *, clock: Clock | None = None, config_path: str | 
     app[api.COOKIE_SECURE] = sec.cookie_secure or (public_url or "").lower().startswith("https:")
     app[api.SESSION_TTL_S] = settings.security.session_ttl_s
     app[api.SNAPSHOT] = routing.snapshot
+    app[api.QUEUE_SETTINGS] = queue_settings(settings)
     app[api.OFFERED] = lambda agent_id: {iid for iid, _ in routing.offers_for(agent_id)}
 
     async def reload_rules(actor: Actor | None = None) -> int:
@@ -537,6 +549,7 @@ def build(settings: Settings, *, clock: Clock | None = None, config_path: str | 
     app[history_api.REPORTS] = history_api.Reports(
         store=SqlHistory(store),
         names=agent_names,
+        agent_steps=store.agent_steps,
         clock=clock,
         zone=settings.reports.zone(),
         sla_s={q.name: q.sla_s for q in settings.queues},

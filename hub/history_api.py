@@ -13,19 +13,24 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Awaitable, Callable, Collection, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, Protocol, cast
 
 from aiohttp import web
 
-from hub.access import Queues
-from hub.auth import SUPERVISORS
+from hub import daybook
+from hub.access import Queues, require_agent_figures
+from hub.api import SNAPSHOT
+from hub.auth import STAFF, SUPERVISORS
 from hub.errors import InvalidInput
 from hub.history import GROUPS, Figures, Group, History, Interval, Row, fold
+from hub.model import AgentStep
 from hub.ports import Clock, InteractionRecord
 from hub.reports import safe_cell
 from hub.representation import ratio
-from hub.web import api, oversees
+from hub.text import id_param
+from hub.web import api, caller, oversees
 
 MAX_DAYS = 92
 FIGURES = (
@@ -63,6 +68,7 @@ class Reports:
         *,
         store: HistoryStore,
         names: Callable[[], Awaitable[Mapping[int, str]]],
+        agent_steps: Callable[[datetime, datetime], Awaitable[list[AgentStep]]],
         clock: Clock,
         zone: tzinfo,
         sla_s: Mapping[str, float],
@@ -70,6 +76,7 @@ class Reports:
     ) -> None:
         self._store = store
         self._names = names
+        self._agent_steps = agent_steps
         self._clock = clock
         self.zone = zone
         self._sla_s = dict(sla_s)
@@ -79,12 +86,18 @@ class Reports:
         return self._clock().astimezone(self.zone).date()
 
     async def history(self, first: date, last: date, interval: Interval, queues: Queues) -> History:
+        history, _ = await self._fold(first, last, interval, queues)
+        return history
+
+    async def _fold(
+        self, first: date, last: date, interval: Interval, queues: Queues
+    ) -> tuple[History, list[InteractionRecord]]:
         start = datetime.combine(first, time(0), self.zone)
         end = datetime.combine(last + timedelta(days=1), time(0), self.zone)
         records = await self._store.records(start, end, queues)
         contacts = await self._store.contacts(start, end, self._first_contact)
         scores = await self._store.scores(start, end)
-        return fold(
+        history = fold(
             ((r.interaction, r.steps) for r in records),
             start=start,
             end=end,
@@ -94,9 +107,37 @@ class Reports:
             ratings=scores,
             contacts=contacts,
         )
+        return history, records
+
+    async def agent(self, agent_id: int, first: date, last: date) -> AgentFigures:
+        """One agent's figures over the days ``first`` to ``last``: the historical report's
+        row for them, and their occupancy as the wallboard's day counts it (``hub.daybook``),
+        over the range up to now."""
+        history, records = await self._fold(first, last, Interval.DAY, None)
+        figures = next((r.figures for r in history.totals("agent") if r.value == agent_id), None)
+        until = min(history.end, self._clock())
+        occupancy = None
+        if until > history.start:
+            steps = await self._agent_steps(history.start, until)
+            day = daybook.fold(
+                ((r.interaction, r.steps) for r in records),
+                [s for s in steps if s.agent_id == agent_id],
+                start=history.start,
+                now=until,
+                sla_s=self._sla_s,
+            )
+            own = day.agents.get(agent_id)
+            occupancy = None if own is None else own.occupancy
+        return AgentFigures(figures or Figures(), occupancy)
 
     async def agent_names(self) -> Mapping[int, str]:
         return await self._names()
+
+
+@dataclass(frozen=True, slots=True)
+class AgentFigures:
+    figures: Figures
+    occupancy: float | None
 
 
 REPORTS = web.AppKey("history_reports", Reports)
@@ -183,15 +224,21 @@ def _choice(request: web.Request, name: str, choices: Collection[str], default: 
     return value
 
 
+def _days(request: web.Request, first_name: str, last_name: str) -> tuple[date, date]:
+    """A range of local days from the query (default today), at most ``MAX_DAYS``."""
+    first = _day(request, first_name, request.app[REPORTS].today())
+    last = _day(request, last_name, first)
+    if last < first:
+        raise InvalidInput(f"{last_name} must not be before {first_name}")
+    if (last - first).days + 1 > MAX_DAYS:
+        raise InvalidInput(f"the range is at most {MAX_DAYS} days; ask for fewer")
+    return first, last
+
+
 @api(SUPERVISORS, scope="reports:read")
 async def history(request: web.Request) -> web.Response:
     reports = request.app[REPORTS]
-    first = _day(request, "from", reports.today())
-    last = _day(request, "to", first)
-    if last < first:
-        raise InvalidInput("to must not be before from")
-    if (last - first).days + 1 > MAX_DAYS:
-        raise InvalidInput(f"the range is at most {MAX_DAYS} days; ask for fewer")
+    first, last = _days(request, "from", "to")
     interval = Interval(_choice(request, "interval", [i.value for i in Interval], "hour"))
     group = cast(Group, _choice(request, "group", GROUPS, "queue"))
     kind = _choice(request, "format", ("json", "csv"), "json")
@@ -208,5 +255,28 @@ async def history(request: web.Request) -> web.Response:
     )
 
 
+@api(STAFF, scope="agents:read")
+async def agent_stats(request: web.Request) -> web.Response:
+    """An agent's figures over local days ``since`` to ``until`` (inclusive; default today),
+    folded as the historical reports fold them; an agent reads only their own."""
+    agent_id = id_param(request.match_info["agent_id"], "agent_id")
+    first, last = _days(request, "since", "until")
+    require_agent_figures(caller(request), request.app[SNAPSHOT](), agent_id, oversees(request))
+    stats = await request.app[REPORTS].agent(agent_id, first, last)
+    f = stats.figures
+    return web.json_response(
+        {
+            "agent_id": agent_id,
+            "since": first.isoformat(),
+            "until": last.isoformat(),
+            "timezone": str(request.app[REPORTS].zone),
+            **figures_json(f),
+            "occupancy": ratio(stats.occupancy),
+            "csat_count": f.rated,
+        }
+    )
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/reports/history", history)
+    app.router.add_get("/api/v1/agents/{agent_id}/stats", agent_stats)

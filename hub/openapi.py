@@ -44,6 +44,7 @@ _ERRORS = {
 }
 _TIME = {"type": ["string", "null"], "format": "date-time"}
 _LANGUAGE = {"type": ["string", "null"], "enum": [*LANGUAGES, None]}
+_AGENT_ID = {"name": "agent_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 _USER = _json({"type": "object", "properties": {"user": _ref("User")}}, "OK")
 
 
@@ -478,6 +479,60 @@ OPENAPI: dict[str, Any] = {
             "apiKey": {"type": "http", "scheme": "bearer", "description": "contact-hub apikey"},
         },
         "schemas": {
+            "Queues": {
+                "type": "object",
+                "required": ["at", "queues"],
+                "properties": {
+                    "at": {"type": "string", "format": "date-time"},
+                    "queues": {"type": "array", "items": _ref("Queue")},
+                },
+            },
+            "Queue": {
+                "type": "object",
+                "required": ["name", "channels", "priority", "sla_s", "waiting", "staff"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "channels": {"type": "array", "items": {"type": "string"}},
+                    "priority": {"type": "integer"},
+                    "sla_s": {"type": "number"},
+                    "longest_wait_warn_s": {"type": "number"},
+                    "longest_wait_alert_s": {"type": "number"},
+                    "service_level_warn": {"type": "number"},
+                    "service_level_alert": {"type": "number"},
+                    "waiting": {"type": "integer"},
+                    "offered": {"type": "integer", "description": "being offered to agents now"},
+                    "assigned": {"type": "integer"},
+                    "oldest_queued_at": _TIME,
+                    "longest_wait_s": {"type": ["number", "null"]},
+                    "entered_today": {"type": "integer"},
+                    "answered_today": {"type": "integer"},
+                    "abandoned_today": {"type": "integer"},
+                    "service_level_today": {"type": ["number", "null"]},
+                    "asa_today_s": {"type": ["number", "null"]},
+                    "staff": {
+                        "type": "object",
+                        "properties": {
+                            k: {"type": "integer"} for k in ("available", "busy", "away")
+                        },
+                    },
+                },
+            },
+            "AgentStats": {
+                "type": "object",
+                "properties": {
+                    "agent_id": {"type": "integer"},
+                    "since": {"type": "string", "format": "date"},
+                    "until": {"type": "string", "format": "date"},
+                    "handled": {"type": "integer"},
+                    "aht_s": {"type": ["number", "null"]},
+                    "wrap_up_avg_s": {"type": ["number", "null"]},
+                    "occupancy": {"type": ["number", "null"]},
+                    "missed": {"type": "integer"},
+                    "transfers": {"type": "integer"},
+                    "csat_avg": {"type": ["number", "null"]},
+                    "csat_count": {"type": "integer"},
+                },
+            },
             "KbHit": {
                 "type": "object",
                 "properties": {
@@ -1289,6 +1344,67 @@ OPENAPI: dict[str, Any] = {
             "get": {
                 "summary": "Supervisors: today's figures per queue, agent and quarter hour",
                 "responses": {"200": _json({"type": "object"}, "Today's figures"), **_ERRORS},
+            }
+        },
+        "/api/v1/queues": {
+            "get": {
+                "summary": "Every queue (a limited supervisor: theirs) with its channels, "
+                "priority, sla_s and wallboard thresholds, and the live figures of its wallboard "
+                "tile: waiting, longest wait, today's offered / answered / abandoned, service "
+                "level, ASA and agents available / busy / away (scope reports:read)",
+                "responses": {"200": _json(_ref("Queues"), "The queues"), **_ERRORS},
+            }
+        },
+        "/api/v1/queues/{name}/stats": {
+            "get": {
+                "summary": "One queue's live figures (scope reports:read)",
+                "parameters": [
+                    {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                    "200": _json({"type": "object"}, "The queue's figures"),
+                    "404": _json(_ref("Error"), "No such queue"),
+                    **_ERRORS,
+                },
+            }
+        },
+        "/api/v1/agents": {
+            "get": {
+                "summary": "Every agent's state and load (scope agents:read)",
+                "responses": {"200": _json({"type": "object"}, "The agents"), **_ERRORS},
+            }
+        },
+        "/api/v1/agents/{agent_id}": {
+            "get": {
+                "summary": "One agent's state and load (scope agents:read)",
+                "parameters": [_AGENT_ID],
+                "responses": {
+                    "200": _json({"type": "object"}, "The agent"),
+                    "404": _json(_ref("Error"), "No such agent"),
+                    **_ERRORS,
+                },
+            }
+        },
+        "/api/v1/agents/{agent_id}/stats": {
+            "get": {
+                "summary": "An agent's figures over local days since..until (inclusive, default "
+                "today), folded as the historical reports fold them: handled, aht_s, "
+                "wrap_up_avg_s, occupancy, missed, transfers, csat_avg, csat_count; agents read "
+                "their own (scope agents:read)",
+                "parameters": [
+                    _AGENT_ID,
+                    {
+                        "name": "since",
+                        "in": "query",
+                        "schema": {"type": "string", "format": "date"},
+                    },
+                    {
+                        "name": "until",
+                        "in": "query",
+                        "schema": {"type": "string", "format": "date"},
+                    },
+                ],
+                "responses": {"200": _json(_ref("AgentStats"), "The figures"), **_ERRORS},
             }
         },
         "/api/v1/agents/{agent_id}/satisfaction": {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +10,16 @@ from hub.customers import CustomField, IdentityRecord, Merge, Profile, identity_
 from hub.daybook import Day
 from hub.events import AgentSnapshot, AgentStateReported, QueueSnapshot, RoutingSnapshotTaken
 from hub.followups import Followup
-from hub.model import Channel, Customer, IdentityKind, Interaction, Message, Note, User
+from hub.model import (
+    Channel,
+    Customer,
+    IdentityKind,
+    Interaction,
+    Message,
+    Note,
+    Presence,
+    User,
+)
 from hub.ports import ApiKey, CustomerRecord, InteractionRecord
 from hub.satisfaction import Rating
 
@@ -277,10 +286,36 @@ def agent_snapshot_json(a: AgentSnapshot, *, with_skills: bool) -> dict[str, Any
     return out
 
 
+def staffing(queue: str, agents: Iterable[AgentSnapshot]) -> dict[str, int]:
+    """The agents serving ``queue`` by what they do now, as the wallboard's tile counts them:
+    available with nothing in hand, busy (available and holding work), or away."""
+    counts = {"available": 0, "busy": 0, "away": 0}
+    for a in agents:
+        if queue not in a.queues:
+            continue
+        if a.state is Presence.AVAILABLE:
+            counts["busy" if sum(a.load.values()) > 0 else "available"] += 1
+        elif a.state is Presence.AWAY:
+            counts["away"] += 1
+    return counts
+
+
+def queue_tile_json(q: QueueSnapshot, s: RoutingSnapshotTaken) -> dict[str, Any]:
+    """A queue's live figures as its wallboard tile shows them (and ``GET /api/v1/queues``):
+    the router's counts, the longest wait at the snapshot's time, and the staffing."""
+    longest = None if q.oldest_queued_at is None else (s.at - q.oldest_queued_at).total_seconds()
+    return {
+        **queue_snapshot_json(q),
+        "longest_wait_s": None if longest is None else round(max(0.0, longest), 1),
+        "staff": staffing(q.name, s.agents),
+    }
+
+
 def snapshot_json(s: RoutingSnapshotTaken) -> dict[str, Any]:
+    """The live picture for the wallboard; each queue with its staffing (``staffing``)."""
     return {
         "at": iso(s.at),
-        "queues": [queue_snapshot_json(q) for q in s.queues],
+        "queues": [queue_tile_json(q, s) for q in s.queues],
         "agents": [agent_snapshot_json(a, with_skills=True) for a in s.agents],
     }
 

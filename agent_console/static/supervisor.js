@@ -84,7 +84,7 @@ function onSnapshot(data) {
   const at = setServerTime(data.at);
   hasSnapshot = true;
   const agents = Array.isArray(data.agents) ? data.agents : [];
-  renderTiles(Array.isArray(data.queues) ? data.queues : [], agents);
+  renderTiles(Array.isArray(data.queues) ? data.queues : []);
   renderAgents(agents);
   setCallAgents(agents);
   if (!Number.isNaN(at)) {

@@ -50,19 +50,7 @@ function tile(name) {
   return t;
 }
 
-/** Agents who serve this queue (its channels and skills), by what they are doing now. */
-function staffing(queueName, agents) {
-  const counts = { available: 0, busy: 0, away: 0 };
-  for (const a of agents) {
-    if (!(a.queues || []).includes(queueName)) continue;
-    const load = Object.values(a.load || {}).reduce((s, n) => s + Number(n || 0), 0);
-    if (a.state === "available") counts[load > 0 ? "busy" : "available"] += 1;
-    else if (a.state === "away") counts.away += 1;
-  }
-  return counts;
-}
-
-export function renderTiles(queues, agents) {
+export function renderTiles(queues) {
   const box = $("queue-tiles");
   const seen = new Set();
   for (const q of [...queues].sort((a, b) => String(a.name).localeCompare(String(b.name)))) {
@@ -79,8 +67,9 @@ export function renderTiles(queues, agents) {
     setText(t.refs.sl, formatPercent(q.service_level_today));
     t.refs.sl.title = Number(q.sla_s) > 0 ? tx("wb.tile.sl_title", { seconds: Number(q.sla_s) }) : "";
     setText(t.refs.asa, formatSeconds(q.asa_today_s));
-    const staff = staffing(name, agents);
-    for (const key of ["available", "busy", "away"]) setText(t.refs[key], staff[key]);
+    // Counted by the hub (hub.representation.staffing), as GET /api/v1/queues shows them.
+    const staff = q.staff || {};
+    for (const key of ["available", "busy", "away"]) setText(t.refs[key], Number(staff[key] || 0));
     box.append(t);
   }
   for (const [name, t] of tiles) {

@@ -126,6 +126,13 @@ ROUTES: dict[tuple[str, str], Door] = {
     ),
     ("GET", "/api/v1/queues/{name}/stats"): api(SUPERVISORS, "reports:read", queued=True),
     ("GET", "/api/v1/agents"): api(STAFF, "agents:read"),
+    ("GET", "/api/v1/queues"): api(SUPERVISORS, "reports:read"),
+    # A limited supervisor sees the agents serving their queues (alice serves both here).
+    ("GET", "/api/v1/agents/{agent_id}"): api(STAFF, "agents:read", agent_id="{alice_id}"),
+    # Alice's own figures: a colleague is refused, as for her ratings.
+    ("GET", "/api/v1/agents/{agent_id}/stats"): api(
+        STAFF, "agents:read", owned=True, agent_id="{alice_id}"
+    ),
     ("POST", "/api/v1/admin/routing/reload"): api(ADMINS, body={}),
     ("GET", "/api/v1/users"): api(ADMINS),
     ("POST", "/api/v1/users"): api(ADMINS, body={}),
