@@ -330,6 +330,7 @@ def build(settings: Settings, *, clock: Clock | None = None, config_path: str | 
         mail_store=store,
         sms_store=sms_store,
         self_service=self_service,
+        profile=SqlCustomerStore(store).profile,
     )
 
     async def agent_name(user_id: int) -> str | None:

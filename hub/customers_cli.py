@@ -4,6 +4,10 @@ customers export``: bulk loads from other systems, and a CSV of every live custo
 An import checks every line first and prints a report: errors by line, and each row that
 matches an existing customer on an identity (that customer is updated, not duplicated).
 Nothing is written on a dry run, or when any line is wrong unless ``--skip-invalid``.
+
+An import runs outside the hub, so it records the webhook deliveries of what it wrote itself
+(``customer.created`` / ``customer.updated``, one per customer) through the recorder the hub
+uses, into the same durable table; the hub's sender posts them within its idle wait.
 """
 
 from __future__ import annotations
@@ -29,10 +33,13 @@ from hub.customers_csv import (
     read_import,
 )
 from hub.errors import InvalidInput
+from hub.events import CustomerChanged
 from hub.storage.audit import SqlAuditStore
 from hub.storage.customers import SqlCustomerStore
 from hub.storage.migrate import upgrade
 from hub.storage.sql import SqlStore, make_engine
+from hub.storage.webhooks import SqlWebhookStore
+from hub.webhook_outbox import WebhookRecorder
 
 EXPORT_BATCH = 500
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -40,6 +47,26 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 SettingsOf = Callable[[argparse.Namespace], Settings]
 ActorOf = Callable[[str], Actor]
 Now = Callable[[], Any]
+
+
+async def announce_import(
+    store: SqlStore, settings: Settings, outcomes: list[ImportOutcome], now: Now
+) -> None:
+    """Record (after the import committed) the webhook deliveries of each customer written:
+    the same ``CustomerChanged`` events and recorder as in the hub."""
+    customers = SqlCustomerStore(store)
+    recorder = WebhookRecorder(
+        store=SqlWebhookStore(store),
+        clock=now,
+        give_up_after_s=settings.webhooks.give_up_after_s,
+        recorded=lambda: None,  # the hub's sender finds them on its next look
+    )
+    for o in outcomes:
+        if o.customer_id is None or o.action not in ("created", "updated"):
+            continue
+        profile = await customers.profile(o.customer_id)
+        change = "created" if o.action == "created" else "imported"
+        await recorder.handle_event(CustomerChanged(o.action, profile, change))
 
 
 def report(
@@ -97,6 +124,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings, actor: Actor, now: 
                 )
                 outcomes = [o for o in outcomes if o.action == "error"] + outcomes2
             if written:
+                await announce_import(store, settings, outcomes, now)
                 audit = Audit(SqlAuditStore(store), now)
                 audit.record(
                     actor,

@@ -260,7 +260,9 @@ class SessionsRevoked:
 
 @dataclass(frozen=True, slots=True)
 class CustomerChanged:
-    """A customer's record changed through the API (hub.customers_api), committed.
+    """A customer's record was made or changed, committed: through the API
+    (hub.customers_api), by a first contact or a pre-chat form (hub.inbound), or by an import
+    (hub.customers_cli, which records its webhook deliveries itself).
 
     ``kind``: ``created``, ``updated`` (profile, identities, an unmerge, an erasure; ``change``
     says which) or ``merged`` (``profile`` is the customer that stays; ``detail`` names the one

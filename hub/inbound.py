@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from hub.customers import Profile
 from hub.errors import Conflict
 from hub.events import (
+    CustomerChanged,
     InteractionCreated,
     MessageDetailsChanged,
     MessageReceived,
@@ -101,6 +103,7 @@ class Inbound:
         mail_store: MailStore | None = None,
         sms_store: SmsStore | None = None,
         self_service: SelfService | None = None,
+        profile: Callable[[int], Awaitable[Profile]] | None = None,
     ) -> None:
         self._store = store
         self._bus = bus
@@ -110,6 +113,16 @@ class Inbound:
         self._mail = mail_store
         self._sms = sms_store
         self._self_service = self_service
+        self._profile = profile
+
+    async def _customer_changed(self, customer_id: int, change: str) -> None:
+        """Announce (after the commit) a customer the contact made or changed: the same
+        ``CustomerChanged`` the customers API announces, so webhooks have one path."""
+        if self._profile is None:
+            return
+        profile = await self._profile(customer_id)
+        kind = "created" if change == "created" else "updated"
+        await self._bus.publish(CustomerChanged(kind, profile, change))
 
     async def receive_mail(
         self,
@@ -171,7 +184,10 @@ class Inbound:
             failed = await self._mail.mark_bounced(bounced, reason=bounce_reason)
             log.info("bounce %s marks %d sent message(s) failed", mail.header_message_id, failed)
         if automated:
-            message, interaction = await self._mail.record_unrouted(contact, now=self._clock())
+            kept = await self._mail.record_unrouted(contact, now=self._clock())
+            message, interaction = kept.message, kept.interaction
+            if kept.new_customer_id is not None:
+                await self._customer_changed(kept.new_customer_id, "created")
             log.info(
                 "email %s (%s) recorded on conversation %s, not routed",
                 mail.header_message_id,
@@ -199,7 +215,9 @@ class Inbound:
             kept = await self._sms.record_keyword(contact, opted_out=opted_out, now=self._clock())
             if kept is None:
                 return SmsRecorded(None, None, routed=False)
-            message, interaction = kept
+            message, interaction = kept.message, kept.interaction
+            if kept.new_customer_id is not None:
+                await self._customer_changed(kept.new_customer_id, "created")
             log.info(
                 "SMS %s is the keyword %s; recorded on conversation %s, not routed",
                 sid,
@@ -244,6 +262,8 @@ class Inbound:
                 interaction.interaction_id,
             )
             return recorded
+        if recorded.customer_created:
+            await self._customer_changed(interaction.customer_id, "created")
         if recorded.interaction_created:
             log.info(
                 "interaction_id=%s created on %s in queue %s",
@@ -264,7 +284,11 @@ class Inbound:
         return recorded
 
     async def identify(self, identity: Identity, *, name: str | None, email: str | None) -> int:
-        return await self._store.identify(identity, name=name, email=email, now=self._clock())
+        """The customer a visitor's pre-chat form leads to (announced if made or changed)."""
+        identified = await self._store.identify(identity, name=name, email=email, now=self._clock())
+        if identified.change is not None:
+            await self._customer_changed(identified.customer_id, identified.change)
+        return identified.customer_id
 
     async def _active(self, channel: Channel, thread_key: str) -> Interaction | None:
         conversation = await self._store.open_conversation(channel, thread_key)

@@ -141,6 +141,27 @@ class InboundRecorded:
     # A task sent again with an external_id already taken: nothing new was stored, and
     # ``interaction``/``message`` are the first time's.
     duplicate: bool = False
+    customer_created: bool = False  # the sender was new: their customer was made with it
+
+
+@dataclass(frozen=True, slots=True)
+class Unrouted:
+    """A message kept without routing (an auto-reply, a bounce, an SMS keyword): the
+    interaction it joined, if one was active, and the customer made for a new sender."""
+
+    message: Message
+    interaction: Interaction | None
+    new_customer_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Identified:
+    """The customer a visitor's pre-chat form led to, and what changed: ``created`` (a new
+    customer), ``identities`` (the email, or the visitor, joined them), ``profile`` (their
+    empty name was filled in) or None."""
+
+    customer_id: int
+    change: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +225,7 @@ class Store(Protocol):
 
     async def identify(
         self, visitor: Identity, *, name: str | None, email: str | None, now: datetime
-    ) -> int: ...
+    ) -> Identified: ...
     async def customer(self, customer_id: int) -> CustomerRecord: ...
     async def customer_summary(self, customer_id: int, *, identities: bool = True) -> Customer: ...
     async def record_inbound(
@@ -340,9 +361,7 @@ class MailStore(Protocol):
     async def received_mail(
         self, header_message_id: str, from_address: str, *, subject: str, body: str
     ) -> Message | None: ...
-    async def record_unrouted(
-        self, contact: InboundContact, *, now: datetime
-    ) -> tuple[Message, Interaction | None]: ...
+    async def record_unrouted(self, contact: InboundContact, *, now: datetime) -> Unrouted: ...
     async def mail_thread(self, conversation_id: int) -> MailThread: ...
     async def attachment(self, attachment_id: int) -> MailAttachment: ...
     async def enqueue_mail(
@@ -410,7 +429,7 @@ class SmsStore(Protocol):
     async def sms_seen(self, message_sid: str) -> bool: ...
     async def record_keyword(
         self, contact: InboundContact, *, opted_out: bool | None, now: datetime
-    ) -> tuple[Message, Interaction | None] | None: ...
+    ) -> Unrouted | None: ...
     async def opted_out(self, number: str) -> bool: ...
     async def set_opt_out(
         self, number: str, *, opted_out: bool, keyword: str, hub_number: str | None, now: datetime

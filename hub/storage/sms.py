@@ -28,6 +28,7 @@ from hub.ports import (
     SmsDetails,
     SmsMedia,
     SmsMessageState,
+    Unrouted,
 )
 from hub.satisfaction import SURVEY_AUTHOR, SURVEY_SENT_STEP
 from hub.storage import tables as t
@@ -116,7 +117,7 @@ class SqlSmsStore:
 
     async def record_keyword(
         self, contact: InboundContact, *, opted_out: bool | None, now: datetime
-    ) -> tuple[Message, Interaction | None] | None:
+    ) -> Unrouted | None:
         """Keep a STOP/START/HELP text and change the opt-out, without routing anything.
 
         The text joins the thread's latest conversation (and its active interaction, so the
@@ -127,7 +128,7 @@ class SqlSmsStore:
         assert sms is not None
         try:
             async with self._store._tx() as conn:
-                customer_id = await self._store._sender_customer(conn, contact, now)
+                customer_id, created = await self._store._sender_customer(conn, contact, now)
                 message, interaction = await self._store._keep_unrouted(
                     conn, contact, contact.thread_key, customer_id, now
                 )
@@ -145,7 +146,7 @@ class SqlSmsStore:
             if await self.sms_seen(sms.message_sid or ""):
                 return None
             raise
-        return message, interaction
+        return Unrouted(message, interaction, customer_id if created else None)
 
     # ------------------------------------------------------------------ conversations
     async def sms_conversation(self, conversation_id: int) -> SmsConversation:

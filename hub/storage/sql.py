@@ -49,6 +49,7 @@ from hub.model import (
 )
 from hub.ports import (
     CustomerRecord,
+    Identified,
     InboundContact,
     InboundRecorded,
     InteractionRecord,
@@ -59,6 +60,7 @@ from hub.ports import (
     OutboxItem,
     SmsDetails,
     ThreadMatch,
+    Unrouted,
 )
 from hub.satisfaction import Rating
 from hub.storage import tables as t
@@ -529,7 +531,7 @@ class SqlStore:
 
     async def identify(
         self, visitor: Identity, *, name: str | None, email: str | None, now: datetime
-    ) -> int:
+    ) -> Identified:
         """Link a visitor to a customer by the name and email they gave (pre-chat form).
 
         The visitor joins the customer who already has that email; if the visitor had an
@@ -545,11 +547,14 @@ class SqlStore:
                 )
                 if visitor_cid is None and email_cid is None:
                     idents = [visitor] + ([Identity(IdentityKind.EMAIL, email)] if email else [])
-                    return await self._new_customer(conn, name or "", now, idents)
+                    new = await self._new_customer(conn, name or "", now, idents)
+                    return Identified(new, "created")
+                change: str | None = None
                 if email_cid is None:
                     assert visitor_cid is not None
                     target = visitor_cid
                     if email:
+                        change = "identities"
                         await conn.execute(
                             insert(t.identities).values(
                                 customer_id=target, kind="email", value=email, created_at=now
@@ -557,6 +562,7 @@ class SqlStore:
                         )
                 elif visitor_cid is None:
                     target = email_cid
+                    change = "identities"
                     await conn.execute(
                         insert(t.identities).values(
                             customer_id=target,
@@ -568,15 +574,18 @@ class SqlStore:
                 else:
                     target = email_cid
                     if visitor_cid != email_cid:
+                        change = "identities"
                         await self._move_visitor(conn, visitor, visitor_cid, email_cid, now)
                 if name:
-                    await conn.execute(
+                    named = await conn.execute(
                         update(t.customers)
                         .where(t.customers.c.customer_id == target)
                         .where(t.customers.c.name == "")
                         .values(name=name, updated_at=now)
                     )
-                return target
+                    if named.rowcount and change is None:
+                        change = "profile"
+                return Identified(target, change)
         except IntegrityError:
             raise Conflict("this visitor was identified at the same moment; try again") from None
 
@@ -702,7 +711,7 @@ class SqlStore:
             if earlier is not None:
                 return earlier
         thread_key, thread_id = await self._thread_key(conn, contact, now)
-        customer_id = await self._sender_customer(conn, contact, now)
+        customer_id, customer_created = await self._sender_customer(conn, contact, now)
         conv_row = (
             await conn.execute(
                 select(t.conversations).where(
@@ -783,7 +792,7 @@ class SqlStore:
             await self._insert_mail(conn, message.message_id, thread_id, contact.mail)
         if contact.sms is not None:
             await insert_sms(conn, message.message_id, contact.sms, Direction.INBOUND, now=now)
-        return InboundRecorded(interaction, message, created)
+        return InboundRecorded(interaction, message, created, customer_created=customer_created)
 
     async def _task_by_external_id(
         self, conn: AsyncConnection, external_id: str
@@ -823,14 +832,16 @@ class SqlStore:
 
     async def _sender_customer(
         self, conn: AsyncConnection, contact: InboundContact, now: datetime
-    ) -> int:
-        """The customer the message belongs to: named by the caller, else the sender's."""
+    ) -> tuple[int, bool]:
+        """The customer the message belongs to: named by the caller, else the sender's (made
+        for them if new: True)."""
         if contact.customer_id is not None:
-            return contact.customer_id
+            return contact.customer_id, False
         ident = contact.identity
         customer_id = await self._customer_by_identity(conn, ident.kind, ident.value)
         if customer_id is None:
-            return await self._new_customer(conn, contact.display_name or "", now, [ident])
+            name = contact.display_name or ""
+            return await self._new_customer(conn, name, now, [ident]), True
         if contact.mail is not None and contact.display_name:
             await conn.execute(
                 update(t.customers)
@@ -838,7 +849,7 @@ class SqlStore:
                 .where(t.customers.c.name == "")
                 .values(name=contact.display_name, updated_at=now)
             )
-        return customer_id
+        return customer_id, False
 
     async def _insert_mail(
         self,
@@ -955,9 +966,7 @@ class SqlStore:
                     matches.append(ThreadMatch(thread_id, customer_id, "token", rank))
         return sorted(matches, key=lambda m: (m.via != "message_id", m.rank))
 
-    async def record_unrouted(
-        self, contact: InboundContact, *, now: datetime
-    ) -> tuple[Message, Interaction | None]:
+    async def record_unrouted(self, contact: InboundContact, *, now: datetime) -> Unrouted:
         """Keep a message that needs no answer (an auto-reply, a bounce) on its thread.
 
         It joins the thread's latest conversation (and its active interaction, if any) or a
@@ -965,13 +974,13 @@ class SqlStore:
         """
         async with self._tx() as conn:
             thread_key, thread_id = await self._thread_key(conn, contact, now)
-            customer_id = await self._sender_customer(conn, contact, now)
+            customer_id, created = await self._sender_customer(conn, contact, now)
             message, interaction = await self._keep_unrouted(
                 conn, contact, thread_key, customer_id, now
             )
             if contact.mail is not None and thread_id is not None:
                 await self._insert_mail(conn, message.message_id, thread_id, contact.mail)
-        return message, interaction
+        return Unrouted(message, interaction, customer_id if created else None)
 
     async def _keep_unrouted(
         self,

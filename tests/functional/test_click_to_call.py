@@ -231,9 +231,11 @@ async def test_click_to_call_refusals_say_why(scene: VoiceScene) -> None:
     assert status == 400 and "is not one of this customer's numbers" in body["error"]["message"]
 
     # Someone the agent never worked with, and a role that takes no calls.
-    stranger = await hub.store.identify(
-        Identity(IdentityKind.PHONE, "+14155550188"), name=None, email=None, now=utc_now()
-    )
+    stranger = (
+        await hub.store.identify(
+            Identity(IdentityKind.PHONE, "+14155550188"), name=None, email=None, now=utc_now()
+        )
+    ).customer_id
     status, body = await call(scene, token, stranger)
     assert (status, body["error"]["code"]) == (403, "forbidden")
     await scene.running.add_user("root@example.com", "Root", Role.ADMIN)

@@ -107,9 +107,8 @@ async def test_a_visitor_folded_in_by_the_pre_chat_form_is_not_listed(
     )
     await store.record_inbound(chat("v-anon", "t-anon", "hi"), queue="support", priority=0, now=NOW)
     visitor = Identity(IdentityKind.WEBCHAT, "v-anon")
-    assert await store.identify(visitor, name=None, email="k@example.com", now=NOW) == (
-        known.customer_id
-    )
+    identified = await store.identify(visitor, name=None, email="k@example.com", now=NOW)
+    assert (identified.customer_id, identified.change) == (known.customer_id, "identities")
     listed = await customers.all_live(after_id=None, limit=10)
     assert [p.customer_id for p in listed] == [known.customer_id]
 

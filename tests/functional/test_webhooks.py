@@ -360,8 +360,12 @@ async def test_events_of_a_disabled_webhook_are_not_queued(tmp_path: Path) -> No
         seen = await receiver.next("message.created")
         assert seen["body"]["data"]["message"]["body"] == "Second question"
         logged = await deliveries(running, token, subscription_id)
-        assert {d["event_type"] for d in logged} == {"interaction.created", "message.created"}
-        assert len(logged) == 2
+        # The second chat's alone: its new visitor's customer, its interaction, its message.
+        assert sorted(d["event_type"] for d in logged) == [
+            "customer.created",
+            "interaction.created",
+            "message.created",
+        ]
 
 
 @pytest.mark.timeout(240)  # three runs of the command, each migrating first
@@ -434,3 +438,80 @@ async def test_customer_changes_made_through_the_api_reach_the_integrator(tmp_pa
         # Every delivery was signed; none was sent twice.
         assert all(seen["signed"] for seen in receiver.got)
         assert len({seen["delivery"] for seen in receiver.got}) == len(receiver.got)
+
+
+async def test_a_first_chat_delivers_one_customer_created_and_the_form_an_update(
+    tmp_path: Path,
+) -> None:
+    async with hooked(tmp_path, Receiver(free_port())) as (running, receiver, token):
+        hook, receiver.secret = await subscribe(
+            running,
+            token,
+            receiver.url,
+            ["customer.created", "customer.updated", "message.created"],
+        )
+        carol, _ = await visitor(running)
+        assert (await carol.call("message", {"body": "Where is my order?"}))["ok"]
+        created = await receiver.next("customer.created")
+        data = created["body"]["data"]
+        assert created["signed"] and data["change"] == "created"
+        assert [i["kind"] for i in data["customer"]["identities"]] == ["webchat"]
+        customer_id = data["customer"]["customer_id"]
+
+        # The same visitor again: their customer exists, nothing is created. Deliveries are
+        # recorded in the order things happened, so once the second message's is recorded,
+        # a second customer.created would have been too.
+        assert (await carol.call("message", {"body": "It was due Monday"}))["ok"]
+        recorded = await wait_until(
+            running,
+            token,
+            hook,
+            lambda ds: sum(d["event_type"] == "message.created" for d in ds) == 2,
+        )
+        assert sum(d["event_type"] == "customer.created" for d in recorded) == 1
+
+        # The pre-chat form adds their email: an update of the same customer.
+        ack = await carol.call("profile", {"name": "Carol", "email": "carol@example.com"})
+        assert ack["ok"], ack
+        updated = (await receiver.next("customer.updated"))["body"]["data"]
+        assert updated["customer"]["customer_id"] == customer_id
+        assert updated["change"] == "identities"
+        assert "carol@example.com" in [i["value"] for i in updated["customer"]["identities"]]
+        await carol.close()
+
+
+@pytest.mark.timeout(120)  # the import runs as its own process, migrating first
+async def test_a_csv_import_delivers_customer_created_from_outside_the_hub(
+    tmp_path: Path,
+) -> None:
+    env = hub_env(tmp_path)
+    same_database = {"HUB_DATABASE__URL": env["HUB_DATABASE__URL"]}
+    async with hooked(tmp_path, Receiver(free_port()), **same_database) as (
+        running,
+        receiver,
+        token,
+    ):
+        hook, receiver.secret = await subscribe(
+            running, token, receiver.url, ["customer.created", "customer.updated"]
+        )
+        csv_file = tmp_path / "customers.csv"
+        csv_file.write_text("name,email\nGrace Hopper,grace@example.com\n")
+        done = await asyncio.to_thread(
+            subprocess.run,
+            cli("customers", "import", str(csv_file)),
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "imported: 1 new" in done.stdout
+        # The import wrote the delivery to the hub's table; the hub posts it on its next look
+        # (at most its idle wait), brought forward here.
+        assert running.hub.webhooks is not None
+        running.hub.webhooks.wake()
+        created = await receiver.next("customer.created")
+        data = created["body"]["data"]
+        assert created["signed"] and data["customer"]["name"] == "Grace Hopper"
+        assert [i["value"] for i in data["customer"]["identities"]] == ["grace@example.com"]
+        listed = await deliveries(running, token, hook)
+        assert [d["event_type"] for d in listed] == ["customer.created"]
