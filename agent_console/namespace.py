@@ -42,6 +42,7 @@ from hub.events import (
     InteractionRequeued,
     MessageDetailsChanged,
     MessageReceived,
+    NoteAdded,
     OfferMade,
     OfferWithdrawn,
     OptOutChanged,
@@ -59,6 +60,7 @@ from hub.representation import (
     agent_state_json,
     day_json,
     message_json,
+    note_json,
     rating_json,
     snapshot_json,
     whisper_json,
@@ -217,6 +219,7 @@ class AgentNamespace(_SignedIn):
         bus.subscribe(MessageDetailsChanged, self._on_message_details)
         bus.subscribe(OptOutChanged, self._on_opt_out)
         bus.subscribe(Whispered, self._on_whisper)
+        bus.subscribe(NoteAdded, self._on_note_added)
         bus.subscribe(AgentLoggedOut, self._on_logged_out)
         bus.subscribe(CallChanged, self._on_call)
         bus.subscribe(InteractionRated, self._on_rated)
@@ -482,6 +485,15 @@ class AgentNamespace(_SignedIn):
                 "conversation_id": i.conversation_id,
                 "message": message,
             },
+        )
+
+    async def _on_note_added(self, e: NoteAdded) -> None:
+        """A note kept over REST: the agent holding the interaction sees it as if theirs."""
+        i = e.interaction
+        await self._to(
+            i.agent_id,
+            "note_added",
+            {"interaction_id": i.interaction_id, "note": note_json(e.note)},
         )
 
     async def _on_logged_out(self, e: AgentLoggedOut) -> None:

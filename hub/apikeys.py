@@ -31,10 +31,11 @@ __all__ = ["SCOPES", "ApiKey", "ApiKeys", "key_hash", "new_key", "parse_name", "
 SCOPES: dict[str, str] = {
     "customers:read": "search and read customer records (GET /api/v1/customers...)",
     "customers:write": "create and change customers and their identities",
-    "interactions:read": "list interactions, read one whole and read their email threads",
+    "interactions:read": ("list interactions, read one whole, its notes and its email threads"),
     "interactions:write": (
         "hand the contact centre a task (POST /api/v1/interactions): an interaction of "
-        "channel api, routed to an agent like any contact"
+        "channel api, routed to an agent like any contact; and keep private notes on "
+        "interactions (POST /api/v1/interactions/{interaction_id}/notes)"
     ),
     "agents:read": (
         "read every agent's state and load (GET /api/v1/agents...) and an agent's figures "

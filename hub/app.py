@@ -49,6 +49,7 @@ from hub import (
     followups_api,
     history_api,
     knowledge_api,
+    notes_api,
     reports,
     tasks_api,
     webhooks_api,
@@ -572,6 +573,9 @@ def build(settings: Settings, *, clock: Clock | None = None, config_path: str | 
     app[tasks_api.DEFAULT_QUEUE] = settings.api_queue()
     tasks_api.add_routes(app)
     followups_api.add_routes(app)
+    app[notes_api.ANNOUNCE] = bus.publish
+    app[notes_api.NOW] = clock
+    notes_api.add_routes(app)
     apikey_api.add_routes(app)
     knowledge_api.add_routes(app)
     webchat.add_routes(app)

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from hub.customers import Profile
-from hub.model import Channel, Customer, Interaction, Message, Presence
+from hub.model import Channel, Customer, Interaction, Message, Note, Presence
 from hub.satisfaction import Rating
 
 
@@ -244,6 +244,15 @@ class Whispered:
     author_name: str
     body: str
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NoteAdded:
+    """A private note kept on an interaction through the REST API (an integration's key, a
+    supervisor's tool), committed: the agent holding it sees it at once."""
+
+    interaction: Interaction
+    note: Note
 
 
 @dataclass(frozen=True, slots=True)

@@ -114,7 +114,7 @@ class Note:
     note_id: int
     customer_id: int
     interaction_id: int | None
-    author_id: int
+    author_id: int | None  # None: written by an integration's API key (author_name is its name)
     author_name: str
     body: str
     created_at: datetime

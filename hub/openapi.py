@@ -44,6 +44,12 @@ _ERRORS = {
 }
 _TIME = {"type": ["string", "null"], "format": "date-time"}
 _LANGUAGE = {"type": ["string", "null"], "enum": [*LANGUAGES, None]}
+_INTERACTION_ID = {
+    "name": "interaction_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer"},
+}
 _AGENT_ID = {"name": "agent_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 _USER = _json({"type": "object", "properties": {"user": _ref("User")}}, "OK")
 
@@ -687,8 +693,23 @@ OPENAPI: dict[str, Any] = {
                     "notes": {
                         "type": "array",
                         "description": "private notes (GET /api/v1/interactions/{id} only)",
-                        "items": {"type": "object"},
+                        "items": _ref("Note"),
                     },
+                },
+            },
+            "Note": {
+                "type": "object",
+                "description": "A private note: the customer never sees it",
+                "properties": {
+                    "note_id": {"type": "integer"},
+                    "interaction_id": {"type": ["integer", "null"]},
+                    "author_name": {
+                        "type": "string",
+                        "description": "the staff member, or the API key's name",
+                    },
+                    "body": {"type": "string"},
+                    "created_at": {"type": "string", "format": "date-time"},
+                    "kind": {"type": "string", "enum": ["note", "transfer", "whisper"]},
                 },
             },
             "Rating": {
@@ -1244,6 +1265,41 @@ OPENAPI: dict[str, Any] = {
                     **_ERRORS,
                 },
             }
+        },
+        "/api/v1/interactions/{interaction_id}/notes": {
+            "get": {
+                "summary": "An interaction's private notes, oldest first (agents: only their own; "
+                "scope interactions:read)",
+                "parameters": [_INTERACTION_ID],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {"notes": {"type": "array", "items": _ref("Note")}},
+                        },
+                        "The notes",
+                    ),
+                    "404": _json(_ref("Error"), "No such interaction"),
+                    **_ERRORS,
+                },
+            },
+            "post": {
+                "summary": "Keep a private note on an interaction, by you or under the API key's "
+                "name; the agent holding it sees it at once (agents: on one they hold; scope "
+                "interactions:write)",
+                "parameters": [_INTERACTION_ID],
+                "requestBody": _body(
+                    {"body": {"type": "string", "minLength": 1, "description": "at most 16 KiB"}},
+                    required=["body"],
+                ),
+                "responses": {
+                    "201": _json(
+                        {"type": "object", "properties": {"note": _ref("Note")}}, "The note"
+                    ),
+                    "404": _json(_ref("Error"), "No such interaction"),
+                    **_ERRORS,
+                },
+            },
         },
         "/api/v1/reports/interactions.csv": {
             "get": {

@@ -295,7 +295,13 @@ class Store(Protocol):
         self, interaction_id: int, *, agent: User, body: str, now: datetime
     ) -> Message: ...
     async def add_note(
-        self, interaction_id: int, *, author: User, body: str, now: datetime, kind: str = "note"
+        self,
+        interaction_id: int,
+        *,
+        author: User | str,  # a staff member, or an API key's name
+        body: str,
+        now: datetime,
+        kind: str = "note",
     ) -> Note: ...
     async def interaction_notes(self, interaction_id: int, *, kind: str) -> list[Note]: ...
     async def set_wrap_up(

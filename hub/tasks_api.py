@@ -21,8 +21,8 @@ from hub.api import STORE, visible_interaction
 from hub.auth import STAFF, SUPERVISORS
 from hub.errors import InvalidInput, NotFound
 from hub.inbound import Inbound
-from hub.model import Channel, Identity, IdentityKind, Queue
-from hub.ports import ApiKey, InboundContact, TaskDetails
+from hub.model import Channel, Identity, IdentityKind, Note, Queue
+from hub.ports import ApiKey, InboundContact, Store, TaskDetails
 from hub.representation import interaction_record_json, note_json
 from hub.tasks import TaskRequest, parse_task
 from hub.text import id_param
@@ -34,6 +34,15 @@ INBOUND = web.AppKey("tasks_inbound", Inbound)
 QUEUE_OF: web.AppKey[Callable[[str], Queue]] = web.AppKey("tasks_queue_of")
 DEFAULT_QUEUE = web.AppKey("tasks_default_queue", str)  # api.queue, else webchat.queue
 NOTE_KINDS = ("note", "transfer")
+
+
+async def interaction_notes(store: Store, interaction_id: int) -> list[Note]:
+    """An interaction's private notes (and transfer notes), oldest first (whispers are the
+    supervisor's words to the agent, not the record's)."""
+    notes = [
+        n for kind in NOTE_KINDS for n in await store.interaction_notes(interaction_id, kind=kind)
+    ]
+    return sorted(notes, key=lambda n: n.note_id)
 
 
 def _queue(request: web.Request, task: TaskRequest) -> str:
@@ -110,10 +119,7 @@ async def get_interaction(request: web.Request) -> web.Response:
     out = interaction_record_json(
         await store.interaction_record(interaction_id), with_messages=True
     )
-    notes = [
-        n for kind in NOTE_KINDS for n in await store.interaction_notes(interaction_id, kind=kind)
-    ]
-    out["notes"] = [note_json(n) for n in sorted(notes, key=lambda n: n.note_id)]
+    out["notes"] = [note_json(n) for n in await interaction_notes(store, interaction_id)]
     return web.json_response(out)
 
 

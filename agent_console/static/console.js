@@ -490,6 +490,10 @@ socket.on("interaction_rated", (data) => {
 });
 socket.on("message_details", (data) => onMessageDetails(data || {}));
 socket.on("customer_changed", (data) => onCustomerChanged(data || {}));
+// A note kept by another system (POST /api/v1/interactions/{id}/notes): shown like our own.
+socket.on("note_added", (data) => {
+  if (data && data.note && store.work.has(data.interaction_id)) showNote(data.interaction_id, data.note);
+});
 socket.on("opt_out", (data) => onOptOut(data || {}));
 
 // ---------------------------------------------------------------------------
@@ -1473,6 +1477,20 @@ async function sendMessage() {
   }
 }
 
+/** A private note kept on one of our interactions (by us, or by another system over REST):
+ * in a task's thread, and in the customer panel's notes when that shows this interaction. */
+function showNote(id, note) {
+  const entry = store.work.get(id);
+  if (entry && isTask(entry.item)) {
+    entry.item.notes = [...(Array.isArray(entry.item.notes) ? entry.item.notes : []), note];
+    if (store.selectedId === id) {
+      ui.messages.append(taskNoteElement(note, timeElement, formatClock));
+      scrollToBottom(ui.messages);
+    }
+  }
+  if (store.panel.interactionId === id) ui.customerNotes.prepend(noteElement(note));
+}
+
 /** A task has no customer to reply to: the composer keeps a private note on it, shown in
  * its thread (and in the customer panel's notes when that shows this task). */
 async function addTaskNote(id, entry, body) {
@@ -1482,15 +1500,12 @@ async function addTaskNote(id, entry, body) {
   sending = false;
   if (store.selectedId === id) renderThreadState();
   if (ack && ack.ok && ack.note) {
-    entry.item.notes = [...(Array.isArray(entry.item.notes) ? entry.item.notes : []), ack.note];
+    showNote(id, ack.note);
     if (store.selectedId === id) {
-      ui.messages.append(taskNoteElement(ack.note, timeElement, formatClock));
-      scrollToBottom(ui.messages);
       if (ui.composer.value === body) ui.composer.value = "";
       ui.composer.focus();
     }
     if ((store.drafts.get(id) || "") === body) store.drafts.delete(id);
-    if (store.panel.interactionId === id) ui.customerNotes.prepend(noteElement(ack.note));
   } else {
     const message = t("notes.not_saved", { reason: errorMessage(ack, t("error.unknown")) });
     if (store.selectedId === id) showComposerError(message);

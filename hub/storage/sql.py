@@ -280,7 +280,7 @@ _NOTE_COLUMNS = (
     t.notes.c.customer_id,
     t.notes.c.interaction_id,
     t.notes.c.author_id,
-    t.users.c.name.label("author_name"),
+    func.coalesce(t.users.c.name, t.notes.c.author_name, "").label("author_name"),
     t.notes.c.body,
     t.notes.c.created_at,
     t.notes.c.kind,
@@ -636,7 +636,7 @@ class SqlStore:
             note_rows = (
                 await conn.execute(
                     select(*_NOTE_COLUMNS)
-                    .join(t.users, t.users.c.user_id == t.notes.c.author_id)
+                    .outerjoin(t.users, t.users.c.user_id == t.notes.c.author_id)
                     .where(t.notes.c.customer_id == customer_id)
                     .order_by(t.notes.c.note_id.desc())
                 )
@@ -1900,15 +1900,24 @@ class SqlStore:
         return message, conv
 
     async def add_note(
-        self, interaction_id: int, *, author: User, body: str, now: datetime, kind: str = "note"
+        self,
+        interaction_id: int,
+        *,
+        author: User | str,
+        body: str,
+        now: datetime,
+        kind: str = "note",
     ) -> Note:
+        """A private note on an interaction, by a staff member or an API key (its name)."""
+        by_user = isinstance(author, User)
         async with self._tx() as conn:
             row = await _interaction_row(conn, interaction_id)
             result = await conn.execute(
                 insert(t.notes).values(
                     customer_id=row.customer_id,
                     interaction_id=interaction_id,
-                    author_id=author.user_id,
+                    author_id=author.user_id if isinstance(author, User) else None,
+                    author_name=None if by_user else author,
                     body=body,
                     created_at=now,
                     kind=kind,
@@ -1918,7 +1927,7 @@ class SqlStore:
             note_row = (
                 await conn.execute(
                     select(*_NOTE_COLUMNS)
-                    .join(t.users, t.users.c.user_id == t.notes.c.author_id)
+                    .outerjoin(t.users, t.users.c.user_id == t.notes.c.author_id)
                     .where(t.notes.c.note_id == note_id)
                 )
             ).one()
@@ -1930,7 +1939,7 @@ class SqlStore:
             rows = (
                 await conn.execute(
                     select(*_NOTE_COLUMNS)
-                    .join(t.users, t.users.c.user_id == t.notes.c.author_id)
+                    .outerjoin(t.users, t.users.c.user_id == t.notes.c.author_id)
                     .where(t.notes.c.interaction_id == interaction_id, t.notes.c.kind == kind)
                     .order_by(t.notes.c.note_id)
                 )

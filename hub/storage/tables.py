@@ -240,7 +240,8 @@ notes = Table(
     Column("note_id", Integer, primary_key=True),
     Column("customer_id", Integer, ForeignKey("customers.customer_id"), nullable=False, index=True),
     Column("interaction_id", Integer, ForeignKey("interactions.interaction_id"), nullable=True),
-    Column("author_id", Integer, ForeignKey("users.user_id"), nullable=False),
+    Column("author_id", Integer, ForeignKey("users.user_id"), nullable=True),  # None: API key
+    Column("author_name", String(200), nullable=True),  # an API key's name, when no author_id
     Column("body", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("kind", String(20), nullable=False, server_default="note"),  # note, transfer

@@ -124,6 +124,13 @@ ROUTES: dict[tuple[str, str], Door] = {
     ("GET", "/api/v1/interactions/{interaction_id}"): api(
         STAFF, "interactions:read", owned=True, queued=True
     ),
+    ("GET", "/api/v1/interactions/{interaction_id}/notes"): api(
+        STAFF, "interactions:read", owned=True, queued=True
+    ),
+    # As the console's add_note: the agent holding it, supervisors of its queue, and keys.
+    ("POST", "/api/v1/interactions/{interaction_id}/notes"): api(
+        STAFF, "interactions:write", owned=True, queued=True, body={"body": "a note"}
+    ),
     ("GET", "/api/v1/queues/{name}/stats"): api(SUPERVISORS, "reports:read", queued=True),
     ("GET", "/api/v1/agents"): api(STAFF, "agents:read"),
     ("GET", "/api/v1/queues"): api(SUPERVISORS, "reports:read"),
