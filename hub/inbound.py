@@ -186,8 +186,8 @@ class Inbound:
         if automated:
             kept = await self._mail.record_unrouted(contact, now=self._clock())
             message, interaction = kept.message, kept.interaction
-            if kept.new_customer_id is not None:
-                await self._customer_changed(kept.new_customer_id, "created")
+            if kept.customer_change is not None:
+                await self._customer_changed(kept.customer_id, kept.customer_change)
             log.info(
                 "email %s (%s) recorded on conversation %s, not routed",
                 mail.header_message_id,
@@ -216,8 +216,8 @@ class Inbound:
             if kept is None:
                 return SmsRecorded(None, None, routed=False)
             message, interaction = kept.message, kept.interaction
-            if kept.new_customer_id is not None:
-                await self._customer_changed(kept.new_customer_id, "created")
+            if kept.customer_change is not None:
+                await self._customer_changed(kept.customer_id, kept.customer_change)
             log.info(
                 "SMS %s is the keyword %s; recorded on conversation %s, not routed",
                 sid,
@@ -262,8 +262,8 @@ class Inbound:
                 interaction.interaction_id,
             )
             return recorded
-        if recorded.customer_created:
-            await self._customer_changed(interaction.customer_id, "created")
+        if recorded.customer_change is not None:
+            await self._customer_changed(interaction.customer_id, recorded.customer_change)
         if recorded.interaction_created:
             log.info(
                 "interaction_id=%s created on %s in queue %s",

@@ -141,17 +141,21 @@ class InboundRecorded:
     # A task sent again with an external_id already taken: nothing new was stored, and
     # ``interaction``/``message`` are the first time's.
     duplicate: bool = False
-    customer_created: bool = False  # the sender was new: their customer was made with it
+    # What the contact did to its sender's customer: "created" (they were new), "profile"
+    # (an email's display name filled their empty name) or None.
+    customer_change: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Unrouted:
     """A message kept without routing (an auto-reply, a bounce, an SMS keyword): the
-    interaction it joined, if one was active, and the customer made for a new sender."""
+    interaction it joined, if one was active, and its sender's customer with what the message
+    did to them (as ``InboundRecorded.customer_change``)."""
 
     message: Message
     interaction: Interaction | None
-    new_customer_id: int | None = None
+    customer_id: int
+    customer_change: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

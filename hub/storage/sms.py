@@ -128,7 +128,7 @@ class SqlSmsStore:
         assert sms is not None
         try:
             async with self._store._tx() as conn:
-                customer_id, created = await self._store._sender_customer(conn, contact, now)
+                customer_id, change = await self._store._sender_customer(conn, contact, now)
                 message, interaction = await self._store._keep_unrouted(
                     conn, contact, contact.thread_key, customer_id, now
                 )
@@ -146,7 +146,7 @@ class SqlSmsStore:
             if await self.sms_seen(sms.message_sid or ""):
                 return None
             raise
-        return Unrouted(message, interaction, customer_id if created else None)
+        return Unrouted(message, interaction, customer_id, change)
 
     # ------------------------------------------------------------------ conversations
     async def sms_conversation(self, conversation_id: int) -> SmsConversation:

@@ -711,7 +711,7 @@ class SqlStore:
             if earlier is not None:
                 return earlier
         thread_key, thread_id = await self._thread_key(conn, contact, now)
-        customer_id, customer_created = await self._sender_customer(conn, contact, now)
+        customer_id, customer_change = await self._sender_customer(conn, contact, now)
         conv_row = (
             await conn.execute(
                 select(t.conversations).where(
@@ -792,7 +792,7 @@ class SqlStore:
             await self._insert_mail(conn, message.message_id, thread_id, contact.mail)
         if contact.sms is not None:
             await insert_sms(conn, message.message_id, contact.sms, Direction.INBOUND, now=now)
-        return InboundRecorded(interaction, message, created, customer_created=customer_created)
+        return InboundRecorded(interaction, message, created, customer_change=customer_change)
 
     async def _task_by_external_id(
         self, conn: AsyncConnection, external_id: str
@@ -832,24 +832,27 @@ class SqlStore:
 
     async def _sender_customer(
         self, conn: AsyncConnection, contact: InboundContact, now: datetime
-    ) -> tuple[int, bool]:
-        """The customer the message belongs to: named by the caller, else the sender's (made
-        for them if new: True)."""
+    ) -> tuple[int, str | None]:
+        """The customer the message belongs to: named by the caller, else the sender's; and
+        what the message did to them: ``created`` (made for a new sender), ``profile`` (an
+        email's display name filled their empty name) or None."""
         if contact.customer_id is not None:
-            return contact.customer_id, False
+            return contact.customer_id, None
         ident = contact.identity
         customer_id = await self._customer_by_identity(conn, ident.kind, ident.value)
         if customer_id is None:
             name = contact.display_name or ""
-            return await self._new_customer(conn, name, now, [ident]), True
+            return await self._new_customer(conn, name, now, [ident]), "created"
         if contact.mail is not None and contact.display_name:
-            await conn.execute(
+            named = await conn.execute(
                 update(t.customers)
                 .where(t.customers.c.customer_id == customer_id)
                 .where(t.customers.c.name == "")
                 .values(name=contact.display_name, updated_at=now)
             )
-        return customer_id, False
+            if named.rowcount:
+                return customer_id, "profile"
+        return customer_id, None
 
     async def _insert_mail(
         self,
@@ -974,13 +977,13 @@ class SqlStore:
         """
         async with self._tx() as conn:
             thread_key, thread_id = await self._thread_key(conn, contact, now)
-            customer_id, created = await self._sender_customer(conn, contact, now)
+            customer_id, change = await self._sender_customer(conn, contact, now)
             message, interaction = await self._keep_unrouted(
                 conn, contact, thread_key, customer_id, now
             )
             if contact.mail is not None and thread_id is not None:
                 await self._insert_mail(conn, message.message_id, thread_id, contact.mail)
-        return Unrouted(message, interaction, customer_id if created else None)
+        return Unrouted(message, interaction, customer_id, change)
 
     async def _keep_unrouted(
         self,

@@ -25,6 +25,7 @@ from tests.functional.conftest import Running, free_port, serve, settings_for
 from tests.functional.test_audit import admin, by_action, entries
 from tests.functional.test_chat_flow import visitor
 from tests.functional.test_cli import cli, hub_env
+from tests.functional.test_email_support import email_settings, mail, send, sink_server
 from tests.functional.test_metrics import parse, scrape, value
 
 FAST_RETRIES = {
@@ -515,3 +516,33 @@ async def test_a_csv_import_delivers_customer_created_from_outside_the_hub(
         assert [i["value"] for i in data["customer"]["identities"]] == ["grace@example.com"]
         listed = await deliveries(running, token, hook)
         assert [d["event_type"] for d in listed] == ["customer.created"]
+
+
+async def test_an_email_sender_is_created_once_and_their_name_filled_in_is_an_update(
+    tmp_path: Path,
+) -> None:
+    async with sink_server() as sink:
+        settings = email_settings(tmp_path, relay_port=sink.port)
+        async with serve(settings) as running, receiving(Receiver(free_port())) as receiver:
+            token = await admin(running)
+            hook, receiver.secret = await subscribe(
+                running, token, receiver.url, ["customer.created", "customer.updated"]
+            )
+            await send(settings, mail(sender="carol@example.org", message_id="m1@example.org"))
+            created = (await receiver.next("customer.created"))["body"]["data"]
+            assert created["customer"]["name"] == ""
+            assert [i["value"] for i in created["customer"]["identities"]] == ["carol@example.org"]
+            # Her next mail carries her name: the empty one is filled in, an update.
+            named = mail(sender="Carol Customer <carol@example.org>", message_id="m2@example.org")
+            await send(settings, named)
+            updated = (await receiver.next("customer.updated"))["body"]["data"]
+            assert updated["change"] == "profile"
+            assert updated["customer"]["name"] == "Carol Customer"
+            assert updated["customer"]["customer_id"] == created["customer"]["customer_id"]
+            # A third changes nothing about her: no more customer events.
+            await send(settings, named)
+            listed = await deliveries(running, token, hook)
+            assert sorted(d["event_type"] for d in listed) == [
+                "customer.created",
+                "customer.updated",
+            ]
