@@ -1,6 +1,7 @@
 """A task from another system (channel api) in headless Chromium: the agent is offered it as
 a task with its subject, accepts it, reads its text as text (markup in it stays literal),
-keeps a private note from the composer and closes it."""
+keeps a private note from the composer, sees the other system's note arrive live, and closes
+it."""
 
 from __future__ import annotations
 
@@ -79,6 +80,15 @@ async def test_agent_works_a_task_from_another_system_as_text_with_notes_only(
             await expect(note.locator(".message-author")).to_contain_text("Alice Agent")
             await expect(page.locator("#composer")).to_have_value("")
 
+            # The ERP adds a note of its own over REST: it appears at once, under its name.
+            status, added = await with_key(
+                running, key, "POST", f"/api/v1/interactions/{iid}/notes", {"body": HOSTILE}
+            )
+            assert status == 201, added
+            await expect(note).to_have_count(2)
+            await expect(note.nth(1).locator(".message-body")).to_have_text(HOSTILE)
+            await expect(note.nth(1).locator(".message-author")).to_contain_text("erp")
+
             await page.locator("#close-conversation").click()
             await expect(page.locator("#end-wrap-up")).to_be_visible()
             await page.locator("#end-wrap-up").click()
@@ -90,5 +100,8 @@ async def test_agent_works_a_task_from_another_system_as_text_with_notes_only(
             assert status == 200, whole
             assert whole["state"] == "ended"
             assert [m["body"] for m in whole["messages"]] == [TEXT]  # no reply was sent
-            assert [n["body"] for n in whole["notes"]] == ["Called, no answer; left a voicemail."]
+            assert [n["body"] for n in whole["notes"]] == [
+                "Called, no answer; left a voicemail.",
+                HOSTILE,
+            ]
             assert dialogs == []
