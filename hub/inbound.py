@@ -115,12 +115,18 @@ class Inbound:
         self._self_service = self_service
         self._profile = profile
 
-    async def _customer_changed(self, customer_id: int, change: str) -> None:
+    async def _customer_changed(
+        self, customer_id: int, change: str, merged_id: int | None = None
+    ) -> None:
         """Announce (after the commit) a customer the contact made or changed: the same
         ``CustomerChanged`` the customers API announces, so webhooks have one path."""
         if self._profile is None:
             return
         profile = await self._profile(customer_id)
+        if change == "merged":
+            merge = {"survivor_id": customer_id, "merged_id": merged_id}
+            await self._bus.publish(CustomerChanged("merged", profile, change, {"merge": merge}))
+            return
         kind = "created" if change == "created" else "updated"
         await self._bus.publish(CustomerChanged(kind, profile, change))
 
@@ -287,7 +293,9 @@ class Inbound:
         """The customer a visitor's pre-chat form leads to (announced if made or changed)."""
         identified = await self._store.identify(identity, name=name, email=email, now=self._clock())
         if identified.change is not None:
-            await self._customer_changed(identified.customer_id, identified.change)
+            await self._customer_changed(
+                identified.customer_id, identified.change, identified.merged_id
+            )
         return identified.customer_id
 
     async def _active(self, channel: Channel, thread_key: str) -> Interaction | None:

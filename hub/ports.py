@@ -161,11 +161,13 @@ class Unrouted:
 @dataclass(frozen=True, slots=True)
 class Identified:
     """The customer a visitor's pre-chat form led to, and what changed: ``created`` (a new
-    customer), ``identities`` (the email, or the visitor, joined them), ``profile`` (their
-    empty name was filled in) or None."""
+    customer), ``identities`` (the email, or the visitor, joined them), ``merged`` (the
+    visitor's own record, ``merged_id``, was folded into them), ``profile`` (their empty name
+    was filled in) or None."""
 
     customer_id: int
     change: str | None
+    merged_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -575,7 +575,8 @@ class SqlStore:
                     target = email_cid
                     if visitor_cid != email_cid:
                         change = "identities"
-                        await self._move_visitor(conn, visitor, visitor_cid, email_cid, now)
+                        if await self._move_visitor(conn, visitor, visitor_cid, email_cid, now):
+                            return Identified(target, "merged", merged_id=visitor_cid)
                 if name:
                     named = await conn.execute(
                         update(t.customers)
@@ -591,7 +592,9 @@ class SqlStore:
 
     async def _move_visitor(
         self, conn: AsyncConnection, visitor: Identity, source: int, target: int, now: datetime
-    ) -> None:
+    ) -> bool:
+        """Move the visitor and what is theirs to ``target``; True when that left ``source``
+        with no identity, so it is folded into ``target`` (``merged_into``)."""
         await conn.execute(
             update(t.identities)
             .where(
@@ -618,6 +621,7 @@ class SqlStore:
                 .where(t.customers.c.customer_id == source)
                 .values(merged_into=target, updated_at=now)
             )
+        return left == 0
 
     async def customer(self, customer_id: int) -> CustomerRecord:
         async with self._tx() as conn:

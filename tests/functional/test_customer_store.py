@@ -105,10 +105,17 @@ async def test_a_visitor_folded_in_by_the_pre_chat_form_is_not_listed(
     known = await customers.create(
         {"name": "Known"}, [Identity(IdentityKind.EMAIL, "k@example.com")], now=NOW
     )
-    await store.record_inbound(chat("v-anon", "t-anon", "hi"), queue="support", priority=0, now=NOW)
+    anon = await store.record_inbound(
+        chat("v-anon", "t-anon", "hi"), queue="support", priority=0, now=NOW
+    )
     visitor = Identity(IdentityKind.WEBCHAT, "v-anon")
     identified = await store.identify(visitor, name=None, email="k@example.com", now=NOW)
-    assert (identified.customer_id, identified.change) == (known.customer_id, "identities")
+    # The visitor's own record is folded into the known customer: a merge, said so.
+    assert (identified.customer_id, identified.change, identified.merged_id) == (
+        known.customer_id,
+        "merged",
+        anon.interaction.customer_id,
+    )
     listed = await customers.all_live(after_id=None, limit=10)
     assert [p.customer_id for p in listed] == [known.customer_id]
 

@@ -546,3 +546,33 @@ async def test_an_email_sender_is_created_once_and_their_name_filled_in_is_an_up
                 "customer.created",
                 "customer.updated",
             ]
+
+
+async def test_a_visitor_who_names_a_known_email_is_merged_into_that_customer(
+    tmp_path: Path,
+) -> None:
+    async with hooked(tmp_path, Receiver(free_port())) as (running, receiver, token):
+        _, receiver.secret = await subscribe(
+            running, token, receiver.url, ["customer.created", "customer.merged"]
+        )
+        status, body = await running.send(
+            "POST",
+            "/api/v1/customers",
+            token,
+            {"name": "Dana Doe", "identities": [{"kind": "email", "value": "dana@example.com"}]},
+        )
+        assert status == 201, body
+        dana = body["customer"]["customer_id"]
+        await receiver.next("customer.created")
+        visitor_client, _ = await visitor(running)
+        assert (await visitor_client.call("message", {"body": "Hi"}))["ok"]
+        anonymous = (await receiver.next("customer.created"))["body"]["data"]["customer"]
+        assert anonymous["customer_id"] != dana
+        # The pre-chat form names Dana's email: the visitor's record folds into hers.
+        ack = await visitor_client.call("profile", {"name": "Dana", "email": "dana@example.com"})
+        assert ack["ok"], ack
+        merged = (await receiver.next("customer.merged"))["body"]["data"]
+        assert merged["customer"]["customer_id"] == dana
+        assert merged["merge"] == {"survivor_id": dana, "merged_id": anonymous["customer_id"]}
+        assert "webchat" in [i["kind"] for i in merged["customer"]["identities"]]
+        await visitor_client.close()
