@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from hub.errors import HubError
-from hub.events import InteractionCreated, MessageReceived
+from hub.events import InteractionCreated, MessageReceived, NoteAdded
 from hub.followups import FollowupOpened
 from hub.outbox_worker import OutboxWorker
 from hub.ports import Clock, EventBus, FollowupStore
@@ -89,6 +89,8 @@ class FollowupClock:
                 interaction.interaction_id,
                 f.followup_id,
             )
+            if done.note is not None:  # the agent on that contact sees it at once
+                await self._bus.publish(NoteAdded(interaction, done.note))
             return
         log.info(
             "interaction_id=%s opened for followup_id=%s in queue %s, owner agent_id=%s",

@@ -146,6 +146,9 @@ async def test_followup_on_a_thread_with_a_contact_under_way_becomes_a_note_on_i
         assert status == 200
         [note] = [n for n in record["notes"] if n["interaction_id"] == offer["interaction_id"]]
         assert note["body"] == f"Follow-up scheduled by Alice Agent: {NOTE}"
+        # Alice, on that contact, saw it arrive in her console as it was added.
+        pushed = await alice.next("note_added")
+        assert pushed == {"interaction_id": offer["interaction_id"], "note": note}
         for client in (alice, bob, carol):
             await client.close()
 

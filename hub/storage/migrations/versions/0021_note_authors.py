@@ -1,7 +1,7 @@
 """notes by integrations: an API key writes a note under its own name, not a user's
 
-Revision ID: 0020_note_authors
-Revises: 0019_api_channel
+Revision ID: 0021_note_authors
+Revises: 0020_followups
 Create Date: 2026-12-07 19:10:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020_note_authors"
-down_revision = "0019_api_channel"
+revision = "0021_note_authors"
+down_revision = "0020_followups"
 branch_labels = None
 depends_on = None
 
