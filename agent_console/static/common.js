@@ -26,6 +26,23 @@ export function formatDuration(ms) {
   return `${Math.floor(total / 60)}:${pad2(total % 60)}`;
 }
 
+/** Local YYYY-MM-DD HH:MM. */
+export function formatDateTime(iso) {
+  const t = parseTime(iso);
+  if (Number.isNaN(t)) return "";
+  const d = new Date(t);
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+}
+
+/** A <time> with the ISO instant as its datetime and the full local time as its tooltip. */
+export function timeElement(iso, text, className) {
+  const t = el("time", className, text);
+  if (iso) t.dateTime = iso;
+  const parsed = parseTime(iso);
+  if (!Number.isNaN(parsed)) t.title = new Date(parsed).toLocaleString();
+  return t;
+}
+
 /** Show the Socket.IO connection state in the header badge. */
 export function showConnection(node, status) {
   const labels = { connected: "connected", reconnecting: "reconnecting…", connecting: "connecting…" };

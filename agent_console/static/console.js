@@ -7,6 +7,7 @@ import {
   $,
   el,
   fetchSession,
+  formatDateTime,
   formatDuration,
   goToLogin as toLogin,
   keepAlive,
@@ -15,6 +16,7 @@ import {
   send,
   showConnection,
   socketAuth,
+  timeElement,
 } from "/console/static/common.js";
 import { EmailView } from "/console/static/email.js";
 import {
@@ -27,6 +29,7 @@ import {
 import { CallPanel } from "/console/static/voice.js";
 import {
   TaskComposer,
+  channelBadge,
   isTask,
   noteElement as taskNoteElement,
   subjectElement,
@@ -75,28 +78,6 @@ function formatClock(iso) {
   if (Number.isNaN(t)) return "";
   const d = new Date(t);
   return `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
-}
-
-/** Local YYYY-MM-DD HH:MM. */
-function formatDateTime(iso) {
-  const t = parseTime(iso);
-  if (Number.isNaN(t)) return "";
-  const d = new Date(t);
-  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
-}
-
-function timeElement(iso, text, className) {
-  const t = el("time", className, text);
-  if (iso) t.dateTime = iso;
-  const parsed = parseTime(iso);
-  if (!Number.isNaN(parsed)) t.title = new Date(parsed).toLocaleString();
-  return t;
-}
-
-function channelBadge(channel) {
-  const badge = el("span", "channel-badge", channel ? label("channel", channel) : "?");
-  if (isTask({ channel })) badge.prepend(taskIcon(), " ");
-  return badge;
 }
 
 /** The channel of a work item: its name, after an icon for a task. */

@@ -6,7 +6,7 @@
 // never sends, nor signals typing. Every text here is set with textContent only.
 
 import { el } from "/console/static/common.js";
-import { t, tr } from "/console/static/i18n.js";
+import { label, t, tr } from "/console/static/i18n.js";
 
 export const TASK_CHANNEL = "api";
 // A ballot box with a check: in common text fonts (DejaVu), not an emoji only.
@@ -21,6 +21,13 @@ export function taskIcon() {
   const icon = el("span", "channel-icon channel-icon-task", TASK_ICON);
   icon.setAttribute("aria-hidden", "true");
   return icon;
+}
+
+/** A channel's name as a badge, after the task icon for a task (history, customer page). */
+export function channelBadge(channel) {
+  const badge = el("span", "channel-badge", channel ? label("channel", channel) : "?");
+  if (isTask({ channel })) badge.prepend(taskIcon(), " ");
+  return badge;
 }
 
 /** The task's subject as the thread's heading line. */
