@@ -1,5 +1,5 @@
-"""The console's pages: sign-in, the agent console, the supervisor wallboard and the
-historical reports and the knowledge base's management page."""
+"""The console's pages: sign-in, the agent console, the supervisor wallboard, the
+historical reports, the customer records and the knowledge base's management page."""
 
 from __future__ import annotations
 
@@ -39,6 +39,13 @@ async def history_page(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(STATIC / "history.html")
 
 
+@page(STAFF)
+async def customers_page(request: web.Request) -> web.StreamResponse:
+    """The search and every record: one page, whose script reads the id from the path; the
+    customers API decides what the signed-in user may read."""
+    return web.FileResponse(STATIC / "customers.html")
+
+
 @page(SUPERVISORS)
 async def knowledge_page(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(STATIC / "kb.html")
@@ -56,5 +63,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/console", console_page)
     app.router.add_get("/console/supervisor", supervisor_page)
     app.router.add_get("/console/supervisor/history", history_page)
+    app.router.add_get("/console/customers", customers_page)
+    app.router.add_get("/console/customers/{customer_id}", customers_page)
     app.router.add_get("/console/kb", knowledge_page)
     app.router.add_static("/console/static", STATIC)

@@ -242,6 +242,9 @@ ROUTES: dict[tuple[str, str], Door] = {
     ("GET", "/console"): page(STAFF),
     ("GET", "/console/supervisor"): page(SUPERVISORS),
     ("GET", "/console/supervisor/history"): page(SUPERVISORS),
+    # The page only; what it shows comes from the customers API and its own access rules.
+    ("GET", "/console/customers"): page(STAFF),
+    ("GET", "/console/customers/{customer_id}"): page(STAFF),
     ("GET", "/console/kb"): page(SUPERVISORS),
     ("GET", "/console/admin/audit"): page(ADMINS),
     ("GET", "/chat"): PUBLIC,

@@ -36,10 +36,13 @@ PAGES = [
     "wallboard_live.js",
     "wallboard_tiles.js",
     "history.js",
+    "customers.js",
+    "customer_record.js",
     "console.html",
     "login.html",
     "supervisor.html",
     "history.html",
+    "customers.html",
     "kb.html",
 ]
 KEY_PATTERNS = [
