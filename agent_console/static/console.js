@@ -165,6 +165,7 @@ const ui = {
   customerStatus: $("customer-status"),
   customerDetails: $("customer-details"),
   customerName: $("customer-name"),
+  customerFullRecord: $("customer-full-record"),
   customerTier: $("customer-tier"),
   customerFacts: $("customer-facts"),
   customerTags: $("customer-tags"),
@@ -1896,6 +1897,7 @@ function renderCustomer(data, currentInteractionId) {
 /** Name, tier, company, language, tags and custom fields: what the edit form changes. */
 function renderProfile(data) {
   ui.customerName.textContent = data.name || t("customer.anonymous");
+  ui.customerFullRecord.href = `/console/customers/${encodeURIComponent(data.customer_id)}`;
   tierLabel(ui.customerTier, data.tier || "");
   ui.customerTier.hidden = !data.tier;
   const facts = [data.company, data.language].filter(Boolean);

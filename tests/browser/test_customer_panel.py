@@ -72,6 +72,9 @@ async def test_agent_edits_the_customer_and_links_the_chat_to_a_known_one(
         work_name = page.locator("#work-list .work-customer")
         await expect(page.locator("#customer-name")).to_have_text("Anonymous visitor")
         await expect(work_name).to_have_text("Anonymous visitor")
+        full_record = page.locator("#customer-full-record")
+        await expect(full_record).to_have_attribute("href", f"/console/customers/{visitor_id}")
+        await expect(full_record).to_have_attribute("target", "_blank")
 
         # Edit: the panel, the work item and the thread title follow; the hub has it.
         await save_profile(
@@ -143,6 +146,7 @@ async def test_agent_edits_the_customer_and_links_the_chat_to_a_known_one(
         await expect(current).to_have_class("history-item is-current")
         await expect(page.locator("#customer-identities")).to_contain_text("dana@example.com")
         await expect(page.locator("#customer-identities .identity")).to_have_count(2)
+        await expect(full_record).to_have_attribute("href", f"/console/customers/{dana}")
         _, record = await live_hub.get(f"/api/v1/customers/{dana}", admin)
         assert [i["interaction_id"] for i in record["interactions"]] == [iid]
         assert (await live_hub.get(f"/api/v1/customers/{visitor_id}", admin))[0] == 404
