@@ -43,6 +43,7 @@ from hub.ports import Clock, CustomerStore
 from hub.representation import (
     custom_field_json,
     customer_record_json,
+    iso,
     merge_json,
     profile_json,
 )
@@ -103,15 +104,17 @@ def _changed_fields(changes: Mapping[str, Any]) -> list[str]:
 @api(STAFF, scope="customers:read")
 async def search_customers(request: web.Request) -> web.Response:
     """Live customers by name, company or any identity (``q``), or one exact identity
-    (``email``, ``phone``, ``external=<system>:<id>``), by id, a page at a time."""
+    (``email``, ``phone``, ``external=<system>:<id>``), by id, a page at a time; each with
+    when their latest interaction began (``last_contact_at``), for a list to show."""
     limit = page_limit(request, default=PAGE_LIMIT, maximum=MAX_PAGE_LIMIT)
     query = search_query(
         request.query, after_id=parse_cursor(request.query.get("cursor")), limit=limit
     )
-    page = await request.app[CUSTOMERS].search(query)
-    return web.json_response(
-        {"customers": [profile_json(p) for p in page], "next_cursor": next_cursor(page, limit)}
-    )
+    customers = request.app[CUSTOMERS]
+    page = await customers.search(query)
+    last = await customers.last_contacts([p.customer_id for p in page])
+    found = [{**profile_json(p), "last_contact_at": iso(last.get(p.customer_id))} for p in page]
+    return web.json_response({"customers": found, "next_cursor": next_cursor(page, limit)})
 
 
 @api(STAFF, scope="customers:write")

@@ -800,6 +800,20 @@ OPENAPI: dict[str, Any] = {
                     "identities": {"type": "array", "items": _ref("Identity")},
                 },
             },
+            "CustomerFound": {
+                "allOf": [
+                    _ref("CustomerProfile"),
+                    {
+                        "type": "object",
+                        "properties": {
+                            "last_contact_at": {
+                                **_TIME,
+                                "description": "when their latest interaction began, if any",
+                            }
+                        },
+                    },
+                ]
+            },
             "Customer": {
                 "allOf": [
                     _ref("CustomerProfile"),
@@ -1001,7 +1015,7 @@ OPENAPI: dict[str, Any] = {
                 ],
                 "responses": {
                     "200": _page(
-                        "customers", "CustomerProfile", "One page; next_cursor fetches the next"
+                        "customers", "CustomerFound", "One page; next_cursor fetches the next"
                     ),
                     **_ERRORS,
                 },

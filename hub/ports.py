@@ -6,7 +6,7 @@ concrete adapters in through constructors.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -625,6 +625,7 @@ class CustomerStore(Protocol):
 
     async def profile(self, customer_id: int) -> Profile: ...
     async def search(self, query: SearchQuery) -> list[Profile]: ...
+    async def last_contacts(self, customer_ids: Sequence[int]) -> dict[int, datetime]: ...
     async def create(
         self, values: dict[str, Any], idents: list[Identity], *, now: datetime
     ) -> Profile: ...

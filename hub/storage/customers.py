@@ -9,7 +9,7 @@ re-reads the customer under a share lock after writing and follows ``merged_into
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -161,6 +161,19 @@ class SqlCustomerStore:
                 )
             ).all()
             return await self._profiles(conn, list(rows))
+
+    async def last_contacts(self, customer_ids: Sequence[int]) -> dict[int, datetime]:
+        """When each customer's latest interaction began (those with none are left out)."""
+        if not customer_ids:
+            return {}
+        i = t.interactions
+        query = (
+            select(i.c.customer_id, func.max(i.c.created_at))
+            .where(i.c.customer_id.in_(list(customer_ids)))
+            .group_by(i.c.customer_id)
+        )
+        async with self._store._tx() as conn:
+            return {row[0]: row[1] for row in (await conn.execute(query)).all()}
 
     async def all_live(self, *, after_id: int | None, limit: int) -> list[Profile]:
         return await self.search(SearchQuery(after_id=after_id, limit=limit))

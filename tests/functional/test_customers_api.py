@@ -216,6 +216,27 @@ async def test_search_by_name_or_any_identity_in_stable_cursor_pages(staff: Staf
     assert code == 403
 
 
+async def test_search_results_say_when_each_customer_last_made_contact(staff: Staff) -> None:
+    store = staff.running.hub.store
+    first = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    for n, hours in enumerate((0, 5, 2)):  # the latest is not the last stored
+        await store.record_inbound(
+            InboundContact(
+                Channel.WEBCHAT, Identity(IdentityKind.WEBCHAT, "v-last"), f"t{n}", "hello"
+            ),
+            queue="support",
+            priority=0,
+            now=first + timedelta(hours=hours),
+        )
+    await create(staff, "Quiet Customer")
+    code, body = await staff.call("GET", "/api/v1/customers?limit=10", staff.agent)
+    assert code == 200, body
+    last = {
+        c["name"] or c["identities"][0]["value"]: c["last_contact_at"] for c in body["customers"]
+    }
+    assert last == {"v-last": (first + timedelta(hours=5)).isoformat(), "Quiet Customer": None}
+
+
 async def test_identities_are_added_and_removed_and_stay_unique(staff: Staff) -> None:
     one = await create(staff, "One", {"kind": "email", "value": "one@example.com"})
     two = await create(staff, "Two")
