@@ -161,6 +161,16 @@ async def test_supervisor_finds_a_customer_and_reads_every_channel_newest_first(
         await expect(results.locator(".customer-result-identities")).to_have_text(
             f"carol@example.org · {CUSTOMER}"
         )
+        sms_at = max(i["created_at"] for i in record["interactions"])  # the SMS, last
+        last_contact = await page.evaluate(
+            "iso => { const d = new Date(iso), p = (n) => String(n).padStart(2, '0');"
+            " return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} `"
+            " + `${p(d.getHours())}:${p(d.getMinutes())}`; }",
+            sms_at,
+        )
+        await expect(results.locator(".customer-result-last")).to_have_text(
+            f"Last contact {last_contact}"
+        )
 
         # Part of the name, then down to the result and Enter opens the record.
         await page.locator("body").click(position={"x": 5, "y": 300})
