@@ -175,6 +175,27 @@ function interactionElement(interaction, notes, agents) {
   return li;
 }
 
+/** What only the e-mail thread holds (GET /api/v1/interactions/{id}/email): the subject of
+ * each message and how far each reply got (queued, sent, failed). The body stays the plain
+ * text already shown; the HTML part is never rendered here. */
+export function addEmailDetails(item, thread) {
+  const list = item.querySelector(".record-messages");
+  if (!list || list.dataset.emailDetails) return;
+  list.dataset.emailDetails = "1";
+  if (thread.subject) list.before(el("p", "record-subject", thread.subject));
+  const byId = new Map((thread.messages || []).map((m) => [String(m.message_id), m]));
+  for (const li of list.querySelectorAll("li[data-message-id]")) {
+    const mail = byId.get(li.dataset.messageId);
+    if (!mail) continue;
+    if (mail.subject && mail.subject !== thread.subject) li.querySelector(".message-meta").after(el("div", "message-subject", mail.subject));
+    if (mail.direction === "out" && mail.status) {
+      const status = el("div", `message-receipt email-status-${mail.status}`, label("email.status", mail.status));
+      if (mail.status_detail) status.title = mail.status_detail;
+      li.append(status);
+    }
+  }
+}
+
 /** Every interaction, newest first, each with the private notes written on it. */
 export function renderTimeline(list, data, agents) {
   const notesOf = new Map();

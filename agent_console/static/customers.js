@@ -5,7 +5,13 @@
 
 import { $, el, fetchSession, formatDateTime, goToLogin, send } from "/console/static/common.js";
 import { CustomerForm, errorOf, tierLabel } from "/console/static/customer_form.js";
-import { renderFollowups, renderNotes, renderProfile, renderTimeline } from "/console/static/customer_record.js";
+import {
+  addEmailDetails,
+  renderFollowups,
+  renderNotes,
+  renderProfile,
+  renderTimeline,
+} from "/console/static/customer_record.js";
 import { followLanguageSelect, loadLanguage, preferredLanguage, t, tr, translatePage } from "/console/static/i18n.js";
 
 const SUPERVISING = ["supervisor", "admin"];
@@ -247,6 +253,21 @@ async function loadRecord(customerId) {
   renderRecord();
   if (SUPERVISING.includes(role)) customerForm.show(view.record);
 }
+
+/** An e-mail opened in the timeline: its subject and delivery from the thread, once. A
+ * refusal (an agent reading a colleague's e-mail) leaves the messages as they are. */
+const emailThreads = new Map();
+async function onInteractionOpened(event) {
+  const item = event.target.closest && event.target.closest(".record-interaction");
+  if (!item || !event.target.open || item.dataset.channel !== "email") return;
+  const id = item.dataset.interactionId;
+  if (!emailThreads.has(id)) {
+    emailThreads.set(id, getJson(`/api/v1/interactions/${encodeURIComponent(id)}/email`).then((a) => a.data, () => null));
+  }
+  const thread = await emailThreads.get(id);
+  if (thread) addEmailDetails(item, thread);
+}
+ui.timeline.addEventListener("toggle", onInteractionOpened, true); // toggle does not bubble
 
 // Supervisors and admins edit here with the console's form; agents edit from the console.
 const customerForm = new CustomerForm(

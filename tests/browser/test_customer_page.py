@@ -201,6 +201,7 @@ async def test_supervisor_finds_a_customer_and_reads_every_channel_newest_first(
             "Call me back?"
         )
         await email.locator("summary").click()
+        await expect(email.locator(".record-subject")).to_have_text("Invoice 17")
         await expect(email.locator(".message-in .message-body")).to_contain_text(
             "Invoice 17 is wrong."
         )
