@@ -8,6 +8,7 @@
     │   ├── PasswordChangeRequired "password_change_required" (first sign-in: change it first)
     │   └── CsrfRefused           "csrf"           (foreign Origin or missing/wrong CSRF token)
     ├── NotFound                  "not_found"      (HTTP 404)
+    │   └── CustomerMerged        "not_found"      (with merged_into: the customer it became)
     ├── Conflict                  "conflict"       (HTTP 409)
     │   ├── IllegalTransition     "conflict"       (a state change the lifecycle refuses)
     │   └── StaleRouter           "stale_router"   (a claim from a router whose lease ended)
@@ -71,6 +72,20 @@ class CsrfRefused(Forbidden):
 class NotFound(HubError):
     code = "not_found"
     status = 404
+
+
+class CustomerMerged(NotFound):
+    """A customer folded into another: not found here, and the answer names where it went
+    (``{"error": {"code": "not_found", "message", "merged_into"}}``)."""
+
+    def __init__(self, customer_id: int, merged_into: int) -> None:
+        super().__init__(f"customer {customer_id} was merged into customer {merged_into}")
+        self.merged_into = merged_into
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out["error"]["merged_into"] = self.merged_into
+        return out
 
 
 class Conflict(HubError):

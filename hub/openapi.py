@@ -615,7 +615,15 @@ OPENAPI: dict[str, Any] = {
                     "error": {
                         "type": "object",
                         "required": ["code", "message"],
-                        "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+                        "properties": {
+                            "code": {"type": "string"},
+                            "message": {"type": "string"},
+                            "merged_into": {
+                                "type": "integer",
+                                "description": "not_found for a customer merged into another: "
+                                "the customer it became",
+                            },
+                        },
                     }
                 },
             },

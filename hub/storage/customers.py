@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.customers import IdentityRecord, Merge, Moved, Profile, SearchQuery, identity_kind_json
 from hub.customers_csv import ImportOutcome, ImportRow
-from hub.errors import Conflict, InvalidInput, NotFound
+from hub.errors import Conflict, CustomerMerged, InvalidInput, NotFound
 from hub.followups import FollowupState
 from hub.lifecycle import ACTIVE_STATES
 from hub.model import Identity, IdentityKind
@@ -119,7 +119,7 @@ class SqlCustomerStore:
     ) -> Row[Any]:
         row = await self._row(conn, customer_id, lock=lock)
         if row.merged_into is not None:
-            raise NotFound(f"customer {customer_id} was merged into customer {row.merged_into}")
+            raise CustomerMerged(customer_id, row.merged_into)
         if row.deleted_at is not None:
             raise NotFound(f"customer {customer_id} was deleted")
         return row

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from hub.errors import (
     Conflict,
+    CustomerMerged,
     HubError,
     IllegalTransition,
     InvalidInput,
@@ -629,7 +630,7 @@ class SqlStore:
             if row is None:
                 raise NotFound(f"no customer {customer_id}")
             if row.merged_into is not None:
-                raise NotFound(f"customer {customer_id} was merged into customer {row.merged_into}")
+                raise CustomerMerged(customer_id, row.merged_into)
             ident_rows = (
                 await conn.execute(
                     select(t.identities)

@@ -289,7 +289,9 @@ async def test_merge_moves_everything_to_the_survivor_and_an_admin_moves_it_back
     }
     code, record = await staff.call("GET", f"/api/v1/customers/{keep_id}")
     assert sorted(i["interaction_id"] for i in record["interactions"]) == [own, moved]
-    assert (await staff.call("GET", f"/api/v1/customers/{dup_id}"))[0] == 404
+    code, body = await staff.call("GET", f"/api/v1/customers/{dup_id}")
+    assert code == 404  # gone from here, and the answer says where it went
+    assert body["error"]["code"] == "not_found" and body["error"]["merged_into"] == keep_id
     _, found = await staff.call("GET", "/api/v1/customers?q=duplicate")
     assert found["customers"] == []
     # Merging again is refused: the merged customer is gone.
