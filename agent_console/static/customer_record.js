@@ -50,13 +50,6 @@ export function renderProfile(ui, data, agents) {
     ui.custom.append(el("dt", "customer-custom-name", fieldLabel(name)), el("dd", "customer-custom-value", value));
   }
   ui.custom.hidden = ui.custom.childElementCount === 0;
-  ui.merged.replaceChildren();
-  ui.merged.hidden = !data.merged_into;
-  if (data.merged_into) {
-    const link = el("a", "", t("cust.survivor", { id: data.merged_into }));
-    link.href = `/console/customers/${encodeURIComponent(data.merged_into)}`;
-    ui.merged.append(el("span", "", t("cust.merged")), " ", link);
-  }
   ui.identities.replaceChildren();
   for (const identity of data.identities || []) {
     const li = el("li", "identity");

@@ -4,7 +4,7 @@
 // may read; a refusal is said in words, never a blank page. Customer text is textContent only.
 
 import { $, el, fetchSession, formatDateTime, goToLogin, send } from "/console/static/common.js";
-import { CustomerForm, errorOf, tierLabel } from "/console/static/customer_form.js";
+import { CustomerForm, tierLabel } from "/console/static/customer_form.js";
 import {
   addEmailDetails,
   renderFollowups,
@@ -41,7 +41,6 @@ const ui = {
     facts: $("record-facts"),
     tags: $("record-tags"),
     custom: $("record-custom"),
-    merged: $("record-merged"),
     identities: $("record-identities"),
   },
   timeline: $("record-timeline"),
@@ -65,7 +64,11 @@ async function getJson(path) {
     goToLogin(here, "ended");
     return { status: 401, data: null };
   }
-  if (!response.ok) return { status: response.status, data: null, reason: await errorOf(response) };
+  if (!response.ok) {
+    const body = await response.json().catch(() => null);
+    const error = (body && body.error) || {};
+    return { status: response.status, data: null, reason: error.message || error.code || null, error };
+  }
   return { status: response.status, data: await response.json() };
 }
 
@@ -194,6 +197,16 @@ function showRecordStatus(key, params) {
   tr(ui.recordStatus, key, params);
 }
 
+/** A record merged into another: where it went, as a link (the record itself is gone). */
+function showMerged(survivorId) {
+  ui.record.hidden = true;
+  ui.recordStatus.hidden = false;
+  delete ui.recordStatus.dataset.i18n;
+  const link = tr(el("a", "record-survivor"), "cust.survivor", { id: survivorId });
+  link.href = `/console/customers/${encodeURIComponent(survivorId)}`;
+  ui.recordStatus.replaceChildren(tr(el("span"), "cust.merged"), " ", link);
+}
+
 function renderRecord() {
   const data = view.record;
   if (!data) return;
@@ -231,6 +244,10 @@ async function loadRecord(customerId) {
   if (answer.status === 401) return;
   if (answer.status === 403) {
     showRecordStatus("cust.forbidden");
+    return;
+  }
+  if (answer.status === 404 && Number.isInteger(answer.error.merged_into)) {
+    showMerged(answer.error.merged_into);
     return;
   }
   if (answer.status === 404) {

@@ -227,6 +227,14 @@ async def test_supervisor_finds_a_customer_and_reads_every_channel_newest_first(
         assert await page.locator("main img").count() == 0
         assert alerts == []
 
+        # The visitor's record, merged into Carol's, says where it went and links there.
+        await page.goto(f"{hub.base}/console/customers/{visitor_id}")
+        status = page.locator("#record-status")
+        await expect(status).to_contain_text("merged into another customer")
+        await status.get_by_role("link", name=f"customer #{carol}").click()
+        await page.wait_for_url(f"{hub.base}/console/customers/{carol}")
+        await expect(page.locator("#record-name")).to_have_text(NAME)
+
         # An agent who never served Carol is told why there is nothing to see.
         ben_page = await signed_in_page(
             browser, hub.base, f"/console/customers/{carol}", "ben@example.com", alerts
