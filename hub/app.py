@@ -571,6 +571,7 @@ def build(settings: Settings, *, clock: Clock | None = None, config_path: str | 
     app[tasks_api.INBOUND] = inbound
     app[tasks_api.QUEUE_OF] = routing.queue
     app[tasks_api.DEFAULT_QUEUE] = settings.api_queue()
+    app[tasks_api.CHANNEL_DETAILS] = desk.channel_details
     tasks_api.add_routes(app)
     followups_api.add_routes(app)
     app[notes_api.ANNOUNCE] = bus.publish

@@ -356,7 +356,11 @@ class Desk:
             # A task has no one to reply to: its private notes are its thread's other half.
             notes = await self._store.interaction_notes(interaction.interaction_id, kind="note")
             item["notes"] = [note_json(n) for n in notes]
-        channel = self._reply_channels.get(interaction.channel)
-        if channel is not None:
-            item.update(await channel.details(interaction))
+        item.update(await self.channel_details(interaction))
         return item
+
+    async def channel_details(self, interaction: Interaction) -> dict[str, Any]:
+        """What the interaction's channel knows beyond its messages (an SMS's delivery, a
+        call's timings and recording), under the channel's key; {} for the others."""
+        channel = self._reply_channels.get(interaction.channel)
+        return {} if channel is None else await channel.details(interaction)

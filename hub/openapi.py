@@ -703,6 +703,17 @@ OPENAPI: dict[str, Any] = {
                         "description": "private notes (GET /api/v1/interactions/{id} only)",
                         "items": _ref("Note"),
                     },
+                    "sms": {
+                        "type": "object",
+                        "description": "an SMS interaction (GET /api/v1/interactions/{id} "
+                        "only): both numbers, opt-out, and messages by message_id with their "
+                        "delivery status",
+                    },
+                    "voice": {
+                        "type": "object",
+                        "description": "a call (GET /api/v1/interactions/{id} only): stage, "
+                        "ring_s, talk_s, hold_s, recording_url, recording_s ...",
+                    },
                 },
             },
             "Note": {

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -21,7 +22,7 @@ from hub.api import STORE, visible_interaction
 from hub.auth import STAFF, SUPERVISORS
 from hub.errors import InvalidInput, NotFound
 from hub.inbound import Inbound
-from hub.model import Channel, Identity, IdentityKind, Note, Queue
+from hub.model import Channel, Identity, IdentityKind, Interaction, Note, Queue
 from hub.ports import ApiKey, InboundContact, Store, TaskDetails
 from hub.representation import interaction_record_json, note_json
 from hub.tasks import TaskRequest, parse_task
@@ -34,6 +35,10 @@ INBOUND = web.AppKey("tasks_inbound", Inbound)
 QUEUE_OF: web.AppKey[Callable[[str], Queue]] = web.AppKey("tasks_queue_of")
 DEFAULT_QUEUE = web.AppKey("tasks_default_queue", str)  # api.queue, else webchat.queue
 NOTE_KINDS = ("note", "transfer")
+# The channel's own facts about an interaction (``Desk.channel_details``): {"sms": ...}, ...
+CHANNEL_DETAILS: web.AppKey[Callable[[Interaction], Awaitable[dict[str, Any]]]] = web.AppKey(
+    "tasks_channel_details"
+)
 
 
 async def interaction_notes(store: Store, interaction_id: int) -> list[Note]:
@@ -112,14 +117,17 @@ async def create_interaction(request: web.Request) -> web.Response:
 
 @api(STAFF, scope="interactions:read")
 async def get_interaction(request: web.Request) -> web.Response:
-    """One interaction with its steps, messages and notes (an agent: only their own)."""
+    """One interaction with its steps, messages and notes (an agent: only their own), and
+    what its channel adds: ``sms`` (numbers, each message's delivery) or ``voice`` (the
+    call's timings and recording)."""
     interaction_id = id_param(request.match_info["interaction_id"], "interaction_id")
-    await visible_interaction(request, interaction_id)
+    interaction = await visible_interaction(request, interaction_id)
     store = request.app[STORE]
     out = interaction_record_json(
         await store.interaction_record(interaction_id), with_messages=True
     )
     out["notes"] = [note_json(n) for n in await interaction_notes(store, interaction_id)]
+    out.update(await request.app[CHANNEL_DETAILS](interaction))
     return web.json_response(out)
 
 

@@ -100,6 +100,11 @@ async def test_sms_in_routed_reply_out_and_delivery_shown(
     assert found is not None
     [item] = (await scene.running.hub.desk.hello(found[0]))["work"]  # what a reload shows
     assert item["sms"]["messages"][str(message_id)]["status"] == "delivered"
+    status, got = await scene.running.get(  # and what the customer page reads later
+        f"/api/v1/interactions/{work['interaction_id']}",
+        await scene.running.sign_in("alice@example.com"),
+    )
+    assert status == 200 and got["sms"]["messages"][str(message_id)]["status"] == "delivered"
 
     # Another text from the customer continues the same conversation with the same agent.
     await scene.twilio.sms(from_number=CUSTOMER, to_number=HUB_NUMBER, body="Thanks!")
