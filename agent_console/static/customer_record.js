@@ -9,6 +9,7 @@ import { el, formatDateTime, parseTime, timeElement } from "/console/static/comm
 import { label, t, tr } from "/console/static/i18n.js";
 import { fieldLabel, tierLabel } from "/console/static/customer_form.js";
 import { decorate as decorateReceipt } from "/console/static/receipts.js";
+import { decorate as decorateSms, detailsFor as smsDetailsFor, safeUrl } from "/console/static/sms.js";
 import { ratingElement } from "/console/static/rating.js";
 import { channelBadge } from "/console/static/task.js";
 import { outcomeElement } from "/console/static/wrapup.js";
@@ -119,6 +120,7 @@ function messageElement(message) {
   const kind = message.author_kind === "system" ? "message-system" : message.direction === "out" ? "message-out" : "message-in";
   const li = el("li", `message ${kind}`);
   if (message.message_id != null) li.dataset.messageId = String(message.message_id);
+  li.dataset.direction = message.direction || "";
   const fallback = message.author_kind === "system" ? "author.system" : message.direction === "out" ? "author.agent" : "author.customer";
   const meta = el("div", "message-meta");
   meta.append(el("span", "message-author", message.author_name || t(fallback)), when(message.created_at, "message-time"));
@@ -187,6 +189,40 @@ export function addEmailDetails(item, thread) {
       li.append(status);
     }
   }
+}
+
+/** What the channel adds (GET /api/v1/interactions/{id}): an SMS's delivery and media on
+ * each message, a call's timings and its recording as a link (http(s) only). */
+export function addChannelDetails(item, got) {
+  const list = item.querySelector(".record-messages");
+  if (!list || list.dataset.channelDetails) return;
+  list.dataset.channelDetails = "1";
+  if (got.sms) {
+    for (const li of list.querySelectorAll("li[data-message-id]")) {
+      const details = smsDetailsFor(got, li.dataset.messageId);
+      if (details || li.dataset.direction === "out") decorateSms(li, { direction: li.dataset.direction }, details);
+    }
+  }
+  const voice = got.voice;
+  if (!voice) return;
+  const call = el("div", "record-call");
+  const timings = [
+    ["cust.call_ring", voice.ring_s],
+    ["cust.call_talk", voice.talk_s],
+    ["cust.call_hold", voice.hold_s],
+  ].filter(([, seconds]) => typeof seconds === "number");
+  for (const [key, seconds] of timings) call.append(tr(el("span", "record-call-timing"), key, { duration: formatSeconds(seconds) }));
+  const url = voice.recording_url ? safeUrl(voice.recording_url) : null;
+  if (url) {
+    const link = typeof voice.recording_s === "number"
+      ? tr(el("a", "record-recording"), "voice.recording_length", { length: formatSeconds(voice.recording_s) })
+      : tr(el("a", "record-recording"), "voice.recording");
+    link.href = url;
+    link.target = "_blank";
+    link.rel = "noopener noreferrer";
+    call.append(link);
+  }
+  if (call.childElementCount) list.before(call);
 }
 
 /** Every interaction, newest first, each with the private notes written on it. */

@@ -6,6 +6,7 @@
 import { $, el, fetchSession, formatDateTime, goToLogin, send } from "/console/static/common.js";
 import { CustomerForm, tierLabel } from "/console/static/customer_form.js";
 import {
+  addChannelDetails,
   addEmailDetails,
   renderFollowups,
   renderNotes,
@@ -271,18 +272,23 @@ async function loadRecord(customerId) {
   if (SUPERVISING.includes(role)) customerForm.show(view.record);
 }
 
-/** An e-mail opened in the timeline: its subject and delivery from the thread, once. A
- * refusal (an agent reading a colleague's e-mail) leaves the messages as they are. */
-const emailThreads = new Map();
+/** An interaction opened in the timeline: what its channel adds, read once (an e-mail's
+ * thread: subjects and delivery; an SMS's delivery; a call's timings and recording). A
+ * refusal (an agent opening a colleague's contact) leaves the messages as they are. */
+const CHANNEL_PARTS = {
+  email: { path: (id) => `/api/v1/interactions/${id}/email`, add: addEmailDetails },
+  sms: { path: (id) => `/api/v1/interactions/${id}`, add: addChannelDetails },
+  voice: { path: (id) => `/api/v1/interactions/${id}`, add: addChannelDetails },
+};
+const channelParts = new Map();
 async function onInteractionOpened(event) {
   const item = event.target.closest && event.target.closest(".record-interaction");
-  if (!item || !event.target.open || item.dataset.channel !== "email") return;
-  const id = item.dataset.interactionId;
-  if (!emailThreads.has(id)) {
-    emailThreads.set(id, getJson(`/api/v1/interactions/${encodeURIComponent(id)}/email`).then((a) => a.data, () => null));
-  }
-  const thread = await emailThreads.get(id);
-  if (thread) addEmailDetails(item, thread);
+  const part = item && CHANNEL_PARTS[item.dataset.channel];
+  if (!part || !event.target.open) return;
+  const id = encodeURIComponent(item.dataset.interactionId);
+  if (!channelParts.has(id)) channelParts.set(id, getJson(part.path(id)).then((a) => a.data, () => null));
+  const data = await channelParts.get(id);
+  if (data) part.add(item, data);
 }
 ui.timeline.addEventListener("toggle", onInteractionOpened, true); // toggle does not bubble
 

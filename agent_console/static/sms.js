@@ -15,7 +15,7 @@ const FAILED = new Set(["undelivered", "failed", "canceled"]);
 const DEFAULT_MAX_CHARS = 1600;
 
 /** Only http(s) links; anything else is shown as text, never as a link. */
-function safeUrl(url) {
+export function safeUrl(url) {
   try {
     const parsed = new URL(String(url));
     return parsed.protocol === "https:" || parsed.protocol === "http:" ? parsed.href : null;

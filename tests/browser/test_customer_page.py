@@ -139,6 +139,20 @@ async def test_supervisor_finds_a_customer_and_reads_every_channel_newest_first(
             from_number=CUSTOMER, to_number=HUB_NUMBER, body="Call me back?"
         )
         assert answer.status == 200
+        # Alice answers the text; Twilio reports the reply delivered.
+        offer = await alice.wait_for("offer", lambda o: o["channel"] == "sms")
+        sms_iid = offer["interaction_id"]
+        assert (await alice.call("accept", {"interaction_id": sms_iid}))["ok"]
+        ack = await alice.call(
+            "send_message", {"interaction_id": sms_iid, "body": "Calling you now."}
+        )
+        assert ack.get("ok"), ack
+        [sent] = await scene.api.wait_for(1)
+        delivered = await scene.twilio.status(
+            sent.form["StatusCallback"], sid=scene.api.messages[0]["sid"], status="delivered"
+        )
+        assert delivered.status < 300
+        await alice.wait_for("message_details", lambda d: d["sms"]["status"] == "delivered")
         _, record = await hub.get(f"/api/v1/customers/{carol}", sam)
         assert sorted(i["channel"] for i in record["interactions"]) == ["email", "sms", "webchat"]
 
@@ -200,6 +214,9 @@ async def test_supervisor_finds_a_customer_and_reads_every_channel_newest_first(
         await expect(sms.locator(".record-messages .message-in .message-body")).to_have_text(
             "Call me back?"
         )
+        # The reply's delivery, as Twilio last reported it.
+        await expect(sms.locator(".message-out .message-body")).to_have_text("Calling you now.")
+        await expect(sms.locator(".message-out .sms-status")).to_have_text("delivered")
         await email.locator("summary").click()
         await expect(email.locator(".record-subject")).to_have_text("Invoice 17")
         await expect(email.locator(".message-in .message-body")).to_contain_text(
