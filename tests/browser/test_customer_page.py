@@ -47,6 +47,7 @@ async def three_channel_hub(tmp_path: Path) -> AsyncIterator[SmsScene]:
     public = f"http://127.0.0.1:{port}"
     config = sms_config(public_url=public, api_base_url=api.base_url, wrap_up_s=0)
     config["queues"][0]["channels"] = ["webchat", "email"]
+    config["queues"][0]["csat"] = {"enabled": True, "channels": ["webchat"]}
     config["email"] = {"domain": "hub.example.com", "addresses": {"support@example.com": "support"}}
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -82,7 +83,8 @@ async def signed_in_page(browser: Any, base: str, path: str, email: str, alerts:
 
 
 async def chat_with_reply_and_note(scene: SmsScene, alice: Client) -> tuple[int, Client]:
-    """A visitor chats; Alice answers, replies, writes a private note and closes."""
+    """A visitor chats; Alice answers, replies, writes a private note and closes; the
+    visitor rates the chat."""
     visitor = await connect(scene.running.base, "/chat", auth={})
     await visitor.next("session")
     assert (await visitor.call("message", {"body": "My parcel is late"}))["ok"]
@@ -95,6 +97,11 @@ async def chat_with_reply_and_note(scene: SmsScene, alice: Client) -> tuple[int,
     assert ack.get("ok"), ack
     assert (await alice.call("close", {"interaction_id": iid}))["ok"]
     await alice.wait_for("interaction_updated", lambda u: u.get("state") == "ended")
+    await visitor.next("survey")
+    ack = await visitor.call(
+        "rate", {"interaction_id": iid, "score": 4, "comment": "Quick, thanks"}
+    )
+    assert ack.get("ok"), ack
     return offer["customer"]["customer_id"], visitor
 
 
@@ -225,6 +232,8 @@ async def test_supervisor_finds_a_customer_and_reads_every_channel_newest_first(
         await chat.locator("summary").click()
         await expect(chat.locator(".history-agent")).to_have_text("Alice Agent")
         await expect(chat.locator(".history-state")).to_have_text("ended")
+        await expect(chat.locator(".history-rating-score")).to_have_text("4/5")
+        await expect(chat.locator(".history-rating-comment")).to_have_text("Quick, thanks")
         steps = await chat.locator(".record-step").evaluate_all(
             "nodes => nodes.map(n => n.dataset.step)"
         )
