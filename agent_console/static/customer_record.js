@@ -15,8 +15,9 @@ import { channelBadge } from "/console/static/task.js";
 import { outcomeElement } from "/console/static/wrapup.js";
 import { formatSeconds } from "/console/static/wallboard_format.js";
 
-// The task channel has its own icon (task.js); these mark the others at a glance.
-const CHANNEL_ICONS = { webchat: "💬", email: "✉", sms: "📱", voice: "📞" };
+// The task channel has its own icon (task.js); these mark the others at a glance (symbols
+// every system font has, unlike emoji).
+const CHANNEL_ICONS = { webchat: "⌨", email: "✉", sms: "✆", voice: "☎" };
 
 /** Who an agent id is: their name from the agents list, else "#id". */
 function agentName(agents, agentId) {
@@ -116,7 +117,7 @@ function stepsElement(interaction, agents) {
   return list;
 }
 
-function messageElement(message) {
+function messageElement(message, channel) {
   const kind = message.author_kind === "system" ? "message-system" : message.direction === "out" ? "message-out" : "message-in";
   const li = el("li", `message ${kind}`);
   if (message.message_id != null) li.dataset.messageId = String(message.message_id);
@@ -125,7 +126,7 @@ function messageElement(message) {
   const meta = el("div", "message-meta");
   meta.append(el("span", "message-author", message.author_name || t(fallback)), when(message.created_at, "message-time"));
   li.append(meta, el("div", "message-body", message.body ?? ""));
-  decorateReceipt(li, message);
+  if (channel === "webchat") decorateReceipt(li, message); // only a chat box says it read it
   return li;
 }
 
@@ -159,7 +160,7 @@ function interactionElement(interaction, notes, agents) {
   details.append(summaryElement(interaction));
   details.append(tr(el("h3", "section-title"), "cust.steps"), stepsElement(interaction, agents));
   const lines = [
-    ...(interaction.messages || []).map((m) => ({ at: m.created_at, node: messageElement(m) })),
+    ...(interaction.messages || []).map((m) => ({ at: m.created_at, node: messageElement(m, interaction.channel) })),
     ...notes.map((n) => ({ at: n.created_at, node: privateNoteElement(n) })),
   ].sort((a, b) => (parseTime(a.at) || 0) - (parseTime(b.at) || 0));
   const list = el("ol", "messages record-messages");

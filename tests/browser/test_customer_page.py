@@ -224,6 +224,7 @@ async def test_supervisor_finds_a_customer_and_reads_every_channel_newest_first(
         # The reply's delivery, as Twilio last reported it.
         await expect(sms.locator(".message-out .message-body")).to_have_text("Calling you now.")
         await expect(sms.locator(".message-out .sms-status")).to_have_text("delivered")
+        await expect(sms.locator(".message-receipt")).to_have_count(0)  # a chat's "Sent"
         await email.locator("summary").click()
         await expect(email.locator(".record-subject")).to_have_text("Invoice 17")
         await expect(email.locator(".message-in .message-body")).to_contain_text(
@@ -247,6 +248,7 @@ async def test_supervisor_finds_a_customer_and_reads_every_channel_newest_first(
         await expect(note.locator(".note-label")).to_have_text("Private note")
         await expect(note.locator(".message-author")).to_have_text("Alice Agent")
         await expect(chat.locator(".message-out .message-author")).to_have_text("Alice Agent")
+        await expect(chat.locator(".message-out .message-receipt")).to_have_text("Sent")
         await expect(page.locator("#record-notes .note-body")).to_have_text(["Promised a refund"])
 
         # The name stayed text: no element was built from it, nothing ran.
