@@ -92,14 +92,18 @@ function resultElement(customer) {
   const link = el("a", "customer-result-link");
   link.href = `/console/customers/${encodeURIComponent(customer.customer_id)}`;
   const head = el("span", "customer-result-head");
-  head.append(el("span", "customer-result-name", customer.name || t("customer.anonymous")));
+  const name = el("span", "customer-result-name");
+  if (customer.name) name.textContent = customer.name;
+  else tr(name, "customer.anonymous");
+  head.append(name);
   if (customer.tier) head.append(tierLabel(el("span", "tier-badge"), customer.tier));
   if (customer.company) head.append(el("span", "customer-result-company", customer.company));
   const identities = (customer.identities || []).filter((i) => i.kind !== "webchat").map((i) => i.value);
   const sub = el("span", "customer-result-sub");
   sub.append(el("span", "customer-result-identities", identities.join(" · ")));
   if (customer.last_contact_at) {
-    sub.append(el("span", "customer-result-last", t("cust.last_contact", { when: formatDateTime(customer.last_contact_at) })));
+    const when = formatDateTime(customer.last_contact_at);
+    sub.append(tr(el("span", "customer-result-last"), "cust.last_contact", { when })); // follows a language switch
   }
   link.append(head, sub);
   li.append(link);

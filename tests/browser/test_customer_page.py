@@ -193,6 +193,15 @@ async def test_supervisor_finds_a_customer_and_reads_every_channel_newest_first(
             f"Last contact {last_contact}"
         )
 
+        # In Chinese, the list's words follow at once; the customer's stay as they are.
+        await page.select_option("#language-select", "zh-CN")
+        await expect(results.locator(".customer-result-last")).to_have_text(
+            f"最近联系 {last_contact}"
+        )
+        await expect(results.locator(".customer-result-name")).to_have_text(NAME)
+        await page.select_option("#language-select", "en")
+        await expect(page.locator("#search-go")).to_have_text("Search")
+
         # Part of the name, then down to the result and Enter opens the record.
         await page.locator("body").click(position={"x": 5, "y": 300})
         await page.keyboard.press("/")
