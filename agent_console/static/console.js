@@ -256,20 +256,7 @@ const wrapUpPanel = new WrapUpPanel(
   (event, data) => request(event, data),
 );
 // The customer panel: edit the record shown, or link the conversation to another customer.
-const customerForm = new CustomerForm(
-  {
-    toggle: $("customer-edit"),
-    form: $("customer-form"),
-    name: $("customer-form-name"),
-    company: $("customer-form-company"),
-    tier: $("customer-form-tier"),
-    language: $("customer-form-language"),
-    tags: $("customer-form-tags"),
-    custom: $("customer-form-custom"),
-    error: $("customer-form-error"),
-    save: $("customer-form-save"),
-    cancel: $("customer-form-cancel"),
-  },
+const customerForm = CustomerForm.onPage(
   { onSaved: (profile) => onCustomerSaved(profile), onAuthLost: () => goToLogin() },
 );
 const customerLink = new CustomerLink(

@@ -30,6 +30,30 @@ export async function errorOf(response) {
   }
 }
 
+/**
+ * Send a change from a panel: the hub's JSON answer, or null once the failure is dealt with
+ * (``failed(reason)`` hears the network's or the hub's reason; ``onAuthLost`` a signed-out
+ * session).
+ */
+export async function sendChange(path, init, { failed, onAuthLost }) {
+  let response;
+  try {
+    response = await send(path, init);
+  } catch {
+    failed(t("customer.network"));
+    return null;
+  }
+  if (response.status === 401) {
+    onAuthLost();
+    return null;
+  }
+  if (!response.ok) {
+    failed((await errorOf(response)) || t("customer.http", { status: response.status }));
+    return null;
+  }
+  return response.status === 204 ? {} : response.json();
+}
+
 /** A declared field's name as a label: "contract_end" -> "contract end" (config text). */
 export function fieldLabel(name) {
   return String(name).replace(/_/g, " ");
@@ -74,6 +98,27 @@ function customValue(input) {
 }
 
 export class CustomerForm {
+  /** The form in a page that uses the standard ids (``customer-edit``, ``customer-form-*``). */
+  static onPage(hooks) {
+    const $ = (id) => document.getElementById(id);
+    return new CustomerForm(
+      {
+        toggle: $("customer-edit"),
+        form: $("customer-form"),
+        name: $("customer-form-name"),
+        company: $("customer-form-company"),
+        tier: $("customer-form-tier"),
+        language: $("customer-form-language"),
+        tags: $("customer-form-tags"),
+        custom: $("customer-form-custom"),
+        error: $("customer-form-error"),
+        save: $("customer-form-save"),
+        cancel: $("customer-form-cancel"),
+      },
+      hooks,
+    );
+  }
+
   /**
    * @param ui {toggle, form, name, company, tier, language, tags, custom, error, save, cancel}
    * @param hooks {onSaved(profile), onAuthLost()}
@@ -175,26 +220,21 @@ export class CustomerForm {
     this.saving = true;
     this.ui.save.disabled = true;
     this.hideError();
-    let response;
+    let data;
     try {
-      response = await send(`/api/v1/customers/${encodeURIComponent(customerId)}`, { method: "PATCH", json: body });
-    } catch {
-      this.showError(t("customer.not_saved", { reason: t("customer.network") }));
-      return;
+      data = await sendChange(
+        `/api/v1/customers/${encodeURIComponent(customerId)}`,
+        { method: "PATCH", json: body },
+        {
+          failed: (reason) => this.showError(t("customer.not_saved", { reason })),
+          onAuthLost: () => this.hooks.onAuthLost(),
+        },
+      );
     } finally {
       this.saving = false;
       this.ui.save.disabled = false;
     }
-    if (response.status === 401) {
-      this.hooks.onAuthLost();
-      return;
-    }
-    if (!response.ok) {
-      const reason = (await errorOf(response)) || t("customer.http", { status: response.status });
-      this.showError(t("customer.not_saved", { reason }));
-      return;
-    }
-    const data = await response.json();
+    if (!data) return;
     if (!this.customer || this.customer.customer_id !== customerId) return;
     this.customer = { ...this.customer, ...data.customer };
     this.close();

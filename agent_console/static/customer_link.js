@@ -5,9 +5,9 @@
 // with the shown one's identities, conversations, interactions and notes; an administrator
 // can undo it. Results are customer text: always textContent.
 
-import { el, send } from "/console/static/common.js";
+import { el } from "/console/static/common.js";
 import { t, tr } from "/console/static/i18n.js";
-import { errorOf } from "/console/static/customer_form.js";
+import { errorOf, sendChange } from "/console/static/customer_form.js";
 
 const RESULTS = 20;
 
@@ -144,28 +144,21 @@ export class CustomerLink {
     this.busy = true;
     this.ui.confirmYes.disabled = true;
     this.hideError();
-    let response;
+    let data;
     try {
-      response = await send(`/api/v1/customers/${encodeURIComponent(survivor.customer_id)}/merge`, {
-        json: { from_customer_id: mergedId },
-      });
-    } catch {
-      this.showError(t("link.failed", { reason: t("customer.network") }));
-      return;
+      data = await sendChange(
+        `/api/v1/customers/${encodeURIComponent(survivor.customer_id)}/merge`,
+        { json: { from_customer_id: mergedId } },
+        {
+          failed: (reason) => this.showError(t("link.failed", { reason })),
+          onAuthLost: () => this.hooks.onAuthLost(),
+        },
+      );
     } finally {
       this.busy = false;
       this.ui.confirmYes.disabled = false;
     }
-    if (response.status === 401) {
-      this.hooks.onAuthLost();
-      return;
-    }
-    if (!response.ok) {
-      const reason = (await errorOf(response)) || t("customer.http", { status: response.status });
-      this.showError(t("link.failed", { reason }));
-      return;
-    }
-    const data = await response.json();
+    if (!data) return;
     this.reset();
     this.hooks.onLinked(data.customer, mergedId);
   }

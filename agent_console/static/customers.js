@@ -297,20 +297,7 @@ async function onInteractionOpened(event) {
 ui.timeline.addEventListener("toggle", onInteractionOpened, true); // toggle does not bubble
 
 // Supervisors and admins edit here with the console's form; agents edit from the console.
-const customerForm = new CustomerForm(
-  {
-    toggle: $("customer-edit"),
-    form: $("customer-form"),
-    name: $("customer-form-name"),
-    company: $("customer-form-company"),
-    tier: $("customer-form-tier"),
-    language: $("customer-form-language"),
-    tags: $("customer-form-tags"),
-    custom: $("customer-form-custom"),
-    error: $("customer-form-error"),
-    save: $("customer-form-save"),
-    cancel: $("customer-form-cancel"),
-  },
+const customerForm = CustomerForm.onPage(
   {
     onSaved: (profile) => {
       view.record = { ...view.record, ...profile };

@@ -9,9 +9,9 @@
 // offers it like any contact, its note as the first (system) message. Notes and names are
 // user text: always textContent.
 
-import { el, parseTime, send } from "/console/static/common.js";
+import { el, parseTime } from "/console/static/common.js";
 import { t, tr } from "/console/static/i18n.js";
-import { errorOf } from "/console/static/customer_form.js";
+import { sendChange } from "/console/static/customer_form.js";
 
 const REFRESH_MS = 60000;
 
@@ -140,26 +140,21 @@ export class CustomerFollowups {
     if (this.interactionId !== null) json.interaction_id = this.interactionId;
     this.busy = true;
     this.ui.save.disabled = true;
-    let response;
+    let data;
     try {
-      response = await send(`/api/v1/customers/${encodeURIComponent(this.customerId)}/followups`, { json });
-    } catch {
-      this.showError(t("followup.not_scheduled", { reason: t("customer.network") }));
-      return;
+      data = await sendChange(
+        `/api/v1/customers/${encodeURIComponent(this.customerId)}/followups`,
+        { json },
+        {
+          failed: (reason) => this.showError(t("followup.not_scheduled", { reason })),
+          onAuthLost: () => this.hooks.onAuthLost(),
+        },
+      );
     } finally {
       this.busy = false;
       this.ui.save.disabled = false;
     }
-    if (response.status === 401) {
-      this.hooks.onAuthLost();
-      return;
-    }
-    if (!response.ok) {
-      const reason = (await errorOf(response)) || t("customer.http", { status: response.status });
-      this.showError(t("followup.not_scheduled", { reason }));
-      return;
-    }
-    const data = await response.json();
+    if (!data) return;
     this.ui.form.reset();
     this.hooks.toast(t("followup.scheduled", { when: when(data.followup.due_at) }));
     this.load();
@@ -168,25 +163,21 @@ export class CustomerFollowups {
 
   async cancel(f, button) {
     button.disabled = true;
-    let response;
-    try {
-      response = await send(`/api/v1/followups/${encodeURIComponent(f.followup_id)}`, { method: "DELETE" });
-    } catch {
-      button.disabled = false;
-      this.showError(t("followup.not_cancelled", { reason: t("customer.network") }));
-      return;
-    }
-    if (response.status === 401) {
-      this.hooks.onAuthLost();
-      return;
-    }
-    if (!response.ok) {
-      button.disabled = false;
-      const reason = (await errorOf(response)) || t("customer.http", { status: response.status });
-      this.showError(t("followup.not_cancelled", { reason }));
-      this.load();
-      return;
-    }
+    let refused = false;
+    const data = await sendChange(
+      `/api/v1/followups/${encodeURIComponent(f.followup_id)}`,
+      { method: "DELETE" },
+      {
+        failed: (reason) => {
+          refused = true;
+          button.disabled = false;
+          this.showError(t("followup.not_cancelled", { reason }));
+        },
+        onAuthLost: () => this.hooks.onAuthLost(),
+      },
+    );
+    if (refused) this.load(); // it may have opened or gone meanwhile
+    if (!data) return;
     this.load();
     this.hooks.onChanged();
   }
