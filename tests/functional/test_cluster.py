@@ -17,7 +17,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,7 +116,11 @@ async def _ready(node: Node) -> None:
 
 
 @contextlib.asynccontextmanager
-async def cluster(tmp_path: Path) -> AsyncIterator[tuple[list[Node], SqlStore, Any]]:
+async def cluster(
+    tmp_path: Path, *, count: int = 3, configure: Callable[[Path], None] | None = None
+) -> AsyncIterator[tuple[list[Node], SqlStore, Any]]:
+    """``count`` nodes, with AGENTS as agents; ``configure`` writes the config file (default:
+    CONFIG)."""
     async for redis in clean_redis():
         async with postgres_database() as db_url:
             store = SqlStore(make_engine(db_url))
@@ -131,8 +135,11 @@ async def cluster(tmp_path: Path) -> AsyncIterator[tuple[list[Node], SqlStore, A
                     now=utc_now(),
                 )
             config = tmp_path / "config.yaml"
-            config.write_text(CONFIG.format(redis_url=REDIS_URL))
-            nodes = [_start(f"node-{n}", config, db_url, tmp_path) for n in (1, 2, 3)]
+            if configure is None:
+                config.write_text(CONFIG.format(redis_url=REDIS_URL))
+            else:
+                configure(config)
+            nodes = [_start(f"node-{n}", config, db_url, tmp_path) for n in range(1, count + 1)]
             try:
                 await asyncio.gather(*(_ready(n) for n in nodes))
                 yield nodes, store, redis
