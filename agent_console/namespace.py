@@ -182,7 +182,11 @@ class _SignedIn(socketio.AsyncNamespace):  # type: ignore[misc]
         if not sids:
             return
         message = SIGNED_OUT_MESSAGES.get(e.reason, "Your session has ended.")
-        await self.emit("signed_out", {"reason": e.reason, "message": message}, room=room)
+        # This node's sockets only: in a cluster every node hears the revocation
+        # (hub.cluster.broadcast) and tells its own, so no console is told twice.
+        await self.emit(
+            "signed_out", {"reason": e.reason, "message": message}, room=room, ignore_queue=True
+        )
         for sid in sids:
             # After a moment, so an event being answered (the one that found the session
             # idle) still gets its ack; meanwhile every event is refused (``_user``).

@@ -65,6 +65,7 @@ from hub.auth import Authenticator
 from hub.bus import InProcessBus
 from hub.clock import SteadyClock
 from hub.cluster import keys as cluster_keys
+from hub.cluster.broadcast import Broadcast
 from hub.cluster.commands import CommandConsumer, CommandSender
 from hub.cluster.leadership import Leadership
 from hub.cluster.lease import RouterLease
@@ -157,6 +158,7 @@ class Hub:
     followups: FollowupClock | None = None
     leadership: Leadership | None = None  # in a cluster: who routes (hub.cluster)
     cluster: ClusterRouter | None = None  # in a cluster: the router as this node reaches it
+    broadcast: Broadcast | None = None  # in a cluster: revocations and reloads to every node
 
 
 HUB = web.AppKey("hub", Hub)
@@ -510,21 +512,45 @@ def build(settings: Settings, *, clock: Clock | None = None, config_path: str | 
     app[api.QUEUE_SETTINGS] = queue_settings(settings)
     app[api.OFFERED] = lambda agent_id: {iid for iid, _ in routing.offers_for(agent_id)}
 
+    def load_rules() -> int:
+        """Re-read the rules from the config file (ConfigError naming what is wrong, and the
+        old rules stay); queued interactions keep their targets. How many rules there are."""
+        fresh = load_settings(config_path) if config_path else settings
+        setup = routing_setup(fresh)
+        routing.replace_rules(setup.rules, setup.schedules)
+        return len(setup.rules)
+
+    async def reload_asked_elsewhere() -> int:
+        """Another node reloaded valid rules: this node re-reads its own config file."""
+        try:
+            return load_rules()
+        except ConfigError as exc:
+            raise InvalidInput(str(exc)) from None
+
+    broadcast = None
+    if redis is not None:
+        broadcast = Broadcast(
+            redis,
+            channel=cluster_keys.broadcast(redis.connection_pool.connection_kwargs.get("db", 0)),
+            node_id=node_id,
+            bus=bus,
+            reload_rules=reload_asked_elsewhere,
+        )
+
     async def reload_rules(actor: Actor | None = None) -> int:
-        """Re-read the rules from the config file; queued interactions keep their targets.
+        """Re-read the rules from the config file; in a cluster, valid ones on every node.
         ``actor`` (the hub itself, e.g. on SIGHUP, when None) goes on the audit trail."""
         actor = actor or Actor.system("signal SIGHUP")
         try:
-            fresh = load_settings(config_path) if config_path else settings
-            setup = routing_setup(fresh)
+            count = load_rules()
         except ConfigError as exc:
             audit.record(actor, Did.RULES_RELOAD_REFUSED, details={"error": str(exc)})
             raise InvalidInput(f"rules not reloaded, the old ones stay: {exc}") from None
-        rules = setup.rules
-        routing.replace_rules(rules, setup.schedules)
-        audit.record(actor, Did.RULES_RELOADED, details={"rules": len(rules)})
-        log.info("routing rules reloaded: %d rules", len(rules))
-        return len(rules)
+        audit.record(actor, Did.RULES_RELOADED, details={"rules": count})
+        log.info("routing rules reloaded: %d rules", count)
+        if broadcast is not None:
+            await broadcast.rules_reloaded()
+        return count
 
     app[api.RELOAD_RULES] = reload_rules
     app[customers_api.CUSTOMERS] = SqlCustomerStore(store)
@@ -692,6 +718,7 @@ def build(settings: Settings, *, clock: Clock | None = None, config_path: str | 
     hub.surveys = surveys
     hub.followups = followup_clock
     app[HUB] = hub
+    hub.broadcast = broadcast
     if redis is not None and isinstance(routing, ClusterRouter):
         hub.cluster = routing
         hub.leadership = Leadership(
@@ -744,6 +771,8 @@ def build(settings: Settings, *, clock: Clock | None = None, config_path: str | 
         else:
             await hub.cluster.start()
             await hub.leadership.start()  # routes when (and while) it holds the lease
+        if broadcast is not None:
+            await broadcast.start()
         log.info("contact-hub ready")
         yield
         await self_service.close()
@@ -753,6 +782,8 @@ def build(settings: Settings, *, clock: Clock | None = None, config_path: str | 
         else:
             await hub.leadership.stop()
             await hub.cluster.stop()
+        if broadcast is not None:
+            await broadcast.stop()
         if redis is not None:
             await redis.aclose()
         await audit.stop()  # every entry recorded until now is stored (or logged)

@@ -260,11 +260,14 @@ class SessionsRevoked:
     """Sign-in sessions ended and deleted: one (``session_hash``, e.g. a sign-out) or all of a
     user's (``session_hash`` None: disabled, role or password changed). The open sockets of
     those sessions are closed at once. ``reason`` is a stable code: signed_out, disabled,
-    role_changed, password_changed."""
+    role_changed, password_changed. ``from_node``: None when revoked on this node; in a cluster,
+    the node it was revoked on when another node's revocation is announced here too
+    (``hub.cluster.broadcast``)."""
 
     user_id: int
     session_hash: str | None
     reason: str
+    from_node: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,16 @@ ROUTER_VIEW = PREFIX + "router:view"  # the router's latest picture (a key, and 
 SOCKETIO_CHANNEL = PREFIX + "socketio"  # python-socketio's AsyncRedisManager channel
 
 
+def broadcast(database: int) -> str:
+    """Pub/sub channel of what every node must hear (a session revoked, rules reloaded).
+
+    Pub/sub channels are shared by every database of a Redis server, so this one names the
+    database: two hubs (or a test run and CI) on one server, in two databases, never hear
+    each other's revocations.
+    """
+    return f"{PREFIX}broadcast:{database}"
+
+
 def replies(node_id: str) -> str:
     """Pub/sub channel where the router answers the commands sent by ``node_id``."""
     return f"{PREFIX}router:replies:{node_id}"
