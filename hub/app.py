@@ -299,8 +299,10 @@ def build(settings: Settings, *, clock: Clock | None = None, config_path: str | 
     routing: RouterRunner | ClusterRouter = router  # what the use cases call
     redis = None
     node_id = cluster.node_id or f"{socket.gethostname()}-{os.getpid()}"
+    channels = None
     if cluster.redis_url:
         redis = redis_client(cluster.redis_url)
+        channels = cluster_keys.Channels.of(redis)
         routing = ClusterRouter(
             runner=router,
             sender=CommandSender(redis, node_id=node_id, timeout_s=cluster.command_timeout_s),
@@ -309,6 +311,7 @@ def build(settings: Settings, *, clock: Clock | None = None, config_path: str | 
             bus=bus,
             clock=clock,
             node_id=node_id,
+            channels=channels,
             heartbeat_s=cluster.lease_ttl_s / 3,
             default_capacity=setup.default_capacity,
         )
@@ -435,8 +438,8 @@ def build(settings: Settings, *, clock: Clock | None = None, config_path: str | 
         engineio_logger=False,
         # In a cluster, an emit on any node reaches the room's clients on every node.
         client_manager=(
-            socketio.AsyncRedisManager(cluster.redis_url, channel=cluster_keys.SOCKETIO_CHANNEL)
-            if cluster.redis_url
+            socketio.AsyncRedisManager(cluster.redis_url, channel=channels.socketio)
+            if channels is not None
             else None
         ),
     )
@@ -528,10 +531,10 @@ def build(settings: Settings, *, clock: Clock | None = None, config_path: str | 
             raise InvalidInput(str(exc)) from None
 
     broadcast = None
-    if redis is not None:
+    if redis is not None and channels is not None:
         broadcast = Broadcast(
             redis,
-            channel=cluster_keys.broadcast(redis.connection_pool.connection_kwargs.get("db", 0)),
+            channel=channels.broadcast,
             node_id=node_id,
             bus=bus,
             reload_rules=reload_asked_elsewhere,
@@ -719,7 +722,7 @@ def build(settings: Settings, *, clock: Clock | None = None, config_path: str | 
     hub.followups = followup_clock
     app[HUB] = hub
     hub.broadcast = broadcast
-    if redis is not None and isinstance(routing, ClusterRouter):
+    if redis is not None and channels is not None and isinstance(routing, ClusterRouter):
         hub.cluster = routing
         hub.leadership = Leadership(
             lease=RouterLease(redis, node_id=node_id, ttl_s=cluster.lease_ttl_s),
@@ -733,6 +736,7 @@ def build(settings: Settings, *, clock: Clock | None = None, config_path: str | 
                 CommandConsumer(
                     redis,
                     node_id=node_id,
+                    channels=channels,
                     timeout_s=cluster.command_timeout_s,
                     handle=routing.handle,
                     routing=lambda: router.running,

@@ -1,7 +1,7 @@
 """What every node of a cluster must hear, not only the one where it happened (Redis pub/sub).
 
 Events stay on each node's in-process bus (docs/scaling.md, "events"); two facts cross
-nodes on one pub/sub channel (``keys.broadcast``):
+nodes on one pub/sub channel (``keys.Channels.broadcast``):
 
 - a session revoked (``SessionsRevoked``, published on this node's bus after its commit):
   every other node publishes it on its own bus, marked ``from_node``, and its namespaces

@@ -124,12 +124,14 @@ class CommandConsumer:
         redis: Any,
         *,
         node_id: str,
+        channels: keys.Channels,
         timeout_s: float,
         handle: Handler,
         routing: Callable[[], bool],
     ) -> None:
         self._redis = redis
         self._node_id = node_id
+        self._channels = channels
         self._timeout_s = timeout_s
         self._handle = handle
         self._routing = routing
@@ -219,5 +221,5 @@ class CommandConsumer:
                 reply = {"error": {"code": "error", "message": "internal error"}}
             if request:
                 reply["request"] = request
-                await self._redis.publish(keys.replies(node), json.dumps(reply))
+                await self._redis.publish(self._channels.replies(node), json.dumps(reply))
         await self._redis.xack(keys.ROUTER_COMMANDS, keys.ROUTER_GROUP, entry_id)

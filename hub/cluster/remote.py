@@ -60,6 +60,7 @@ class ClusterRouter:
         bus: EventBus,
         clock: Clock,
         node_id: str,
+        channels: keys.Channels,
         heartbeat_s: float,
         default_capacity: Mapping[Channel, int],
     ) -> None:
@@ -69,6 +70,7 @@ class ClusterRouter:
         self._store = store
         self._clock = clock
         self._node_id = node_id
+        self._channels = channels
         self._heartbeat_s = heartbeat_s
         self._capacity = dict(default_capacity)
         self._local: Counter[int] = Counter()  # consoles open on this node, by agent
@@ -116,17 +118,16 @@ class ClusterRouter:
         while True:
             try:
                 pubsub = self._redis.pubsub()
-                await pubsub.subscribe(
-                    keys.replies(self._node_id), keys.ROUTER_ELECTED, keys.ROUTER_VIEW
-                )
+                ch = self._channels
+                await pubsub.subscribe(ch.replies(self._node_id), ch.router_elected, ch.router_view)
                 async for message in pubsub.listen():
                     if message.get("type") != "message":
                         continue
                     channel = message["channel"]
                     channel = channel.decode() if isinstance(channel, bytes) else channel
-                    if channel == keys.ROUTER_VIEW:
+                    if channel == ch.router_view:
                         self._view = parse_view(json.loads(message["data"]))
-                    elif channel == keys.ROUTER_ELECTED:
+                    elif channel == ch.router_elected:
                         self._tasks.append(asyncio.create_task(self._announce()))
                     else:
                         self._sender.answered(message["data"])
@@ -149,7 +150,7 @@ class ClusterRouter:
         """This node routes now: it knows no console yet (every node announces its own)."""
         self._hosted.clear()
         self._watch = asyncio.create_task(self._watch_nodes(), name="cluster-watch")
-        await self._redis.publish(keys.ROUTER_ELECTED, self._node_id)
+        await self._redis.publish(self._channels.router_elected, self._node_id)
 
     async def stop_duty(self) -> None:
         watch, self._watch = self._watch, None
@@ -246,7 +247,7 @@ class ClusterRouter:
         )
         raw = json.dumps(view_json(view))
         await self._redis.set(keys.ROUTER_VIEW, raw)
-        await self._redis.publish(keys.ROUTER_VIEW, raw)
+        await self._redis.publish(self._channels.router_view, raw)
 
     async def _created(self, e: InteractionCreated) -> None:
         # Persisted already: the router hears of it now, or finds it when it rebuilds.

@@ -66,10 +66,11 @@ class Member:
 
 async def test_cluster_broadcast_reaches_every_other_node_once_and_never_loops() -> None:
     async for redis in clean_redis():
-        database = redis.connection_pool.connection_kwargs.get("db", 0)
-        channel = keys.broadcast(database)
+        channels = keys.Channels.of(redis)
+        channel = channels.broadcast
         a, b, c = (Member(redis, n, channel, valid=n != "c") for n in "abc")
-        elsewhere = Member(redis, "d", keys.broadcast(database + 1))  # another hub's database
+        # A hub on another database of the same server.
+        elsewhere = Member(redis, "d", keys.Channels(channels.database + 1).broadcast)
         members = (a, b, c, elsewhere)
         for m in members:
             await m.broadcast.start()

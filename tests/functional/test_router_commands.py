@@ -29,7 +29,7 @@ async def sender(redis: Any, node_id: str = "node-s") -> AsyncIterator[CommandSe
     """A sender with its node's reply channel listened to (what ClusterRouter does)."""
     commands = CommandSender(redis, node_id=node_id, timeout_s=10)
     pubsub = redis.pubsub()
-    await pubsub.subscribe(keys.replies(node_id))
+    await pubsub.subscribe(keys.Channels.of(redis).replies(node_id))
 
     async def listen() -> None:
         async for message in pubsub.listen():
@@ -62,7 +62,12 @@ class Router:
 
     def consumer(self, redis: Any, node_id: str) -> CommandConsumer:
         return CommandConsumer(
-            redis, node_id=node_id, timeout_s=10, handle=self.handle, routing=lambda: self.routing
+            redis,
+            node_id=node_id,
+            channels=keys.Channels.of(redis),
+            timeout_s=10,
+            handle=self.handle,
+            routing=lambda: self.routing,
         )
 
 
