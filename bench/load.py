@@ -58,6 +58,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hub.auth import Authenticator, token_hash
 from hub.cli import event_loop_factory
+from hub.csrf import csrf_token
 from hub.model import Role
 from hub.storage.migrate import upgrade
 from hub.storage.sql import SqlStore, make_engine
@@ -331,14 +332,19 @@ class AckError(Exception):
 
 
 async def connect(
-    base: str, namespace: str, *, headers: dict[str, str] | None = None
+    base: str,
+    namespace: str,
+    *,
+    headers: dict[str, str] | None = None,
+    auth: dict[str, str] | None = None,
 ) -> socketio.AsyncClient:
     sio = socketio.AsyncClient(reconnection=False)
     await sio.connect(
         base,
         namespaces=[namespace],
-        headers=headers or {},
-        auth={},
+        # As a browser on the hub's own pages sends it (the hub checks it, hub.csrf).
+        headers={"Origin": base, **(headers or {})},
+        auth=auth or {},
         transports=["websocket"],
         wait_timeout=30,
     )
@@ -356,6 +362,8 @@ class Agent:
     relay: bool
     http: aiohttp.ClientSession | None = None
     cookie: str = ""
+    origin: str = ""  # the hub's own, as the console's requests carry it
+    csrf: str = ""  # the session's CSRF token (hub.csrf)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def listen(self) -> None:
@@ -402,7 +410,12 @@ class Agent:
         async with self.http.post(
             f"/api/v1/interactions/{interaction_id}/email/reply",
             data=form,
-            headers={"X-Requested-With": "contact-hub", "Cookie": self.cookie},
+            headers={
+                "X-Requested-With": "contact-hub",
+                "Cookie": self.cookie,
+                "Origin": self.origin,
+                "X-CSRF-Token": self.csrf,
+            },
         ) as resp:
             if resp.status != 201:
                 raise AckError(f"email reply: HTTP {resp.status} {(await resp.text())[:80]}")
@@ -652,8 +665,12 @@ async def connect_agents(
         async with gate:
             cookie = f"hub_session={token}" if token else ""
             headers = {"Cookie": cookie} if cookie else {}
-            sio = await connect(base, "/agent", headers=headers)
-            agent = Agent(sio, recorder, opts.think_s, relay, http, cookie)
+            # A console's connection carries its session's CSRF token (hub.csrf).
+            auth = {"csrf_token": csrf_token(token)} if token else {}
+            sio = await connect(base, "/agent", headers=headers, auth=auth)
+            agent = Agent(
+                sio, recorder, opts.think_s, relay, http, cookie, base, auth.get("csrf_token", "")
+            )
             agent.listen()
             for _attempt in range(5):  # as the console does after an error: try again
                 if relay:
