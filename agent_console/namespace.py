@@ -430,7 +430,11 @@ class AgentNamespace(_SignedIn):
     async def _on_customer_changed(self, e: CustomerChanged) -> None:
         """A customer's record changed (an edit, a link in another tab, the API): every
         console is told which record, by id only; one that shows it reads it again through
-        the API, which decides what that agent may see."""
+        the API, which decides what that agent may see. A customer just made is on no
+        console yet (an offer reads the record when it arrives): not sent, so a burst of new
+        visitors does not reach every console once each."""
+        if e.kind == "created":
+            return
         merge = (e.detail or {}).get("merge") if e.kind == "merged" else None
         await self.emit(
             "customer_changed",
